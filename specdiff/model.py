@@ -1,0 +1,462 @@
+"""Frozen values shared by every stage of the pipeline.
+
+spec -> derive (:class:`ApiModel`, :class:`Operation`) -> synth/plan (:class:`PlannedRequest`)
+-> run (:class:`Exchange`) -> judge (:class:`Finding`) -> :class:`Report`.
+
+Nothing here does I/O. Schemas are the one lazily resolved value: see :mod:`specdiff.schema`.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from specdiff.schema import Schema
+
+__all__ = [
+    "SAFE_METHODS",
+    "ApiModel",
+    "AuthMode",
+    "Confidence",
+    "Coverage",
+    "CoverageStatus",
+    "Evidence",
+    "Exchange",
+    "Finding",
+    "Location",
+    "MediaType",
+    "Operation",
+    "OperationRef",
+    "Parameter",
+    "PlannedRequest",
+    "Report",
+    "RequestBody",
+    "Response",
+    "SecurityRequirement",
+    "SecurityScheme",
+    "Server",
+    "Severity",
+    "Summary",
+]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is; ordered: ``Severity.CRITICAL > Severity.LOW``."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """4 for critical down to 0 for info."""
+        return _SEVERITY_RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class Confidence(str, enum.Enum):
+    """How sure the evidence makes us."""
+
+    CERTAIN = "certain"
+    FIRM = "firm"
+    TENTATIVE = "tentative"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# --------------------------------------------------------------------------- the document
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in the OpenAPI document."""
+
+    file: str
+    """The spec file as the user named it (or relative to the root document)."""
+    line: int | None
+    """1-based line, when the loader could tell."""
+    pointer: str = ""
+    """JSON pointer inside ``file`` (``/paths/~1users/get``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One operation parameter (path, query, header or cookie)."""
+
+    name: str
+    location: Literal["path", "query", "header", "cookie"]
+    required: bool
+    schema: Schema | None
+    example: Any = None
+    """An example value from the document (``example`` or the first of ``examples``), or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaType:
+    """One media type of a request or response body."""
+
+    media_type: str
+    schema: Schema | None
+    example: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestBody:
+    """A documented request body."""
+
+    required: bool
+    content: tuple[MediaType, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A documented response: ``status`` is ``"200"``, ``"2XX"`` or ``"default"``."""
+
+    status: str
+    content: tuple[MediaType, ...]
+    headers: tuple[str, ...] = ()
+
+    def media(self, media_type: str) -> MediaType | None:
+        """The documented media type that covers ``media_type`` (wildcards and ``+json`` too)."""
+        wanted = media_type.split(";", 1)[0].strip().lower()
+        best: MediaType | None = None
+        for mt in self.content:
+            declared = mt.media_type.split(";", 1)[0].strip().lower()
+            if declared == wanted:
+                return mt
+            if best is None and _media_covers(declared, wanted):
+                best = mt
+        return best
+
+
+def _media_covers(declared: str, actual: str) -> bool:
+    if declared in ("*/*", ""):
+        return True
+    d_type, _, d_sub = declared.partition("/")
+    a_type, _, a_sub = actual.partition("/")
+    if d_sub == "*":
+        return d_type == a_type
+    # application/json documented, application/problem+json sent: same structure family.
+    return d_type == a_type and a_sub.endswith("+" + d_sub)
+
+
+SecurityRequirement = tuple[tuple[str, tuple[str, ...]], ...]
+"""One alternative of a ``security`` list: (scheme name, scopes) pairs that must all hold.
+An empty tuple is the ``{}`` alternative: anonymous access allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityScheme:
+    """A declared security scheme, normalised across Swagger 2.0 and OpenAPI 3."""
+
+    name: str
+    type: Literal["http", "apiKey", "oauth2", "openIdConnect", "mutualTLS"]
+    scheme: str | None = None
+    """For ``http``: ``bearer`` or ``basic`` (lower case)."""
+    param_name: str | None = None
+    """For ``apiKey``: the header, query or cookie name."""
+    param_location: Literal["header", "query", "cookie"] | None = None
+    bearer_format: str | None = None
+    scopes: tuple[str, ...] = ()
+    open_id_connect_url: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One documented operation with everything probes need; nothing reads the raw dict."""
+
+    method: str
+    """Upper case: ``GET``."""
+    path: str
+    """The path template as in the document: ``/users/{id}``."""
+    operation_id: str | None
+    location: Location
+    parameters: tuple[Parameter, ...] = ()
+    request_body: RequestBody | None = None
+    responses: tuple[Response, ...] = ()
+    security: tuple[SecurityRequirement, ...] = ()
+    """Effective requirement alternatives (operation level over top level)."""
+    summary: str | None = None
+    tags: tuple[str, ...] = ()
+    deprecated: bool = False
+
+    @property
+    def key(self) -> str:
+        """``GET /users/{id}``: unique within a document."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def secured(self) -> bool:
+        """Non-empty effective security with no anonymous (``{}``) alternative."""
+        return bool(self.security) and all(req for req in self.security)
+
+    @property
+    def safe(self) -> bool:
+        """GET/HEAD/OPTIONS/TRACE: may be sent without ``--unsafe``."""
+        return self.method in SAFE_METHODS
+
+    @property
+    def ref(self) -> OperationRef:
+        return OperationRef(self.method, self.path, self.operation_id)
+
+    def response_for(self, status: int) -> Response | None:
+        """The documented response covering ``status``: exact, then ``2XX`` range, then default."""
+        by_status = {r.status.upper(): r for r in self.responses}
+        return (
+            by_status.get(str(status))
+            or by_status.get(f"{str(status)[0]}XX")
+            or by_status.get("DEFAULT")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """One entry of ``servers`` (or Swagger ``schemes`` x ``host`` + ``basePath``)."""
+
+    url: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class ApiModel:
+    """The derived document: what every stage after ``derive`` reads."""
+
+    source: str
+    title: str
+    version: str
+    openapi_version: str
+    """``2.0``, ``3.0.x`` or ``3.1.x`` as written in the document."""
+    operations: tuple[Operation, ...]
+    servers: tuple[Server, ...]
+    security_schemes: Mapping[str, SecurityScheme]
+    warnings: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class AuthMode(str, enum.Enum):
+    """Which credentials the runner attaches to a planned request."""
+
+    USER = "user"
+    """The user's credentials (identity A); only to the target's own origin, never plain HTTP."""
+    NONE = "none"
+    """No credentials at all: the runner strips every credential header, query and cookie."""
+    CUSTOM = "custom"
+    """The probe put its own (fake) credential in the request; the user's are not added."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRequest:
+    """A request a probe wants sent: pure data, relative to a target."""
+
+    method: str
+    path: str
+    """The concrete path, parameters filled: ``/users/42``."""
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    auth: AuthMode = AuthMode.USER
+    target: Literal["primary", "http"] = "primary"
+    """``primary`` is ``--base-url``; ``http`` is its plain-HTTP twin."""
+    probe: str = "baseline"
+    """The rule code that planned it, or ``baseline``."""
+    purpose: str = "baseline"
+    """What the variant tests, e.g. ``no-credentials``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A request as sent and what came back (or why nothing came back)."""
+
+    request: PlannedRequest
+    url: str
+    """The absolute URL that was requested."""
+    sent_headers: tuple[tuple[str, str], ...]
+    status: int | None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    truncated: bool = False
+    elapsed: float = 0.0
+    error: str | None = None
+    """Why there is no response (timeout, refused, budget exhausted ...)."""
+
+    @property
+    def ok(self) -> bool:
+        """2xx."""
+        return self.status is not None and 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        """First response header called ``name`` (case-insensitive)."""
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+    @property
+    def media_type(self) -> str:
+        """The response media type without parameters, lower case ('' if none)."""
+        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
+
+    @property
+    def is_json(self) -> bool:
+        mt = self.media_type
+        return mt == "application/json" or mt.endswith("+json")
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON or truncated."""
+        if self.truncated or not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+# --------------------------------------------------------------------------- findings
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRef:
+    """The operation a finding is about."""
+
+    method: str
+    path: str
+    operation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What proves a finding; redacted before it reaches any report."""
+
+    request: str = ""
+    """The request as sent: ``GET https://host/users/1`` plus headers, credentials redacted."""
+    status: int | None = None
+    snippet: str = ""
+    """The smallest part of the response that proves the breach."""
+    curl: str = ""
+    """A curl command that reproduces it, credentials as ``$SPECDIFF_TOKEN``-style variables."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A claim with evidence: one rule broken by one operation (or host, or document)."""
+
+    rule: str
+    kind: str
+    title: str
+    severity: Severity
+    confidence: Confidence
+    message: str
+    cwe: int | None = None
+    owasp: str | None = None
+    operation: OperationRef | None = None
+    location: Location | None = None
+    evidence: Evidence | None = None
+    remediation: str = ""
+    key: str = ""
+    """Stable evidence key (a JSON path, a header or cookie name) for baselines and dedup."""
+
+    @property
+    def sort_key(self) -> tuple[int, str, str, str, str, str]:
+        """Report order: severity (critical first), rule, method, path, key, message."""
+        op = self.operation
+        return (
+            -self.severity.rank,
+            self.rule,
+            op.method if op else "",
+            op.path if op else "",
+            self.key,
+            self.message,
+        )
+
+    @property
+    def identity(self) -> tuple[str, str, str, str]:
+        """(rule, method, path, key): the same breach found twice is one finding."""
+        op = self.operation
+        return (self.rule, op.method if op else "", op.path if op else "", self.key)
+
+
+CoverageStatus = Literal["probed", "not reached", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What happened to one operation."""
+
+    operation: OperationRef
+    status: CoverageStatus
+    reason: str = ""
+    baseline_status: int | None = None
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts for the report header."""
+
+    operations: int
+    probed: int
+    requests: int
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a reporter needs; already redacted."""
+
+    tool_version: str
+    spec: str
+    target: str | None
+    started_at: str
+    findings: tuple[Finding, ...]
+    coverage: tuple[Coverage, ...]
+    summary: Summary
+    notes: tuple[str, ...] = ()
+    """Warnings for the user (document problems, pre-flight remarks)."""
