@@ -1,0 +1,212 @@
+"""The face every probe has, and the registry that finds them.
+
+A probe is a small class for one rule of the catalogue: it declares its ``code``, plans the
+requests it needs for an operation (pure), and judges the exchanges that came back (pure). The
+runner does all I/O; the engine adds location, operation and redaction afterwards. Built-in
+probes register exactly like third-party ones: an entry point in the ``specdiff.probes`` group
+names a module whose ``PROBES`` tuple lists its classes.
+
+The class docstring is the rule's documentation page (``specdiff explain SD201`` prints it).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from typing import ClassVar
+
+from specdiff.catalogue import CATALOGUE, Rule, rule
+from specdiff.errors import ProbeError
+from specdiff.model import (
+    ApiModel,
+    Confidence,
+    Evidence,
+    Exchange,
+    Finding,
+    Location,
+    Operation,
+    PlannedRequest,
+    Severity,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Probe",
+    "ProbeContext",
+    "ProbeOptions",
+    "evidence",
+    "load_probes",
+    "snippet",
+]
+
+ENTRY_POINT_GROUP = "specdiff.probes"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeOptions:
+    """What the user allowed and supplied, as far as planning needs to know."""
+
+    unsafe: bool = False
+    """``--unsafe``: requests that may change data (valid bodies on POST/PUT/PATCH/DELETE)."""
+    has_credentials: bool = False
+    """The user gave credentials, so the baseline carried them."""
+    http_twin: bool = False
+    """A plain-HTTP twin of the base URL is known (``--http-url`` or derived)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeContext:
+    """What a probe may read when it plans and judges one operation."""
+
+    api: ApiModel
+    options: ProbeOptions
+    baseline: PlannedRequest | None = None
+    """The synthesized valid request for the operation (sent only if safe or ``--unsafe``)."""
+    baseline_exchange: Exchange | None = None
+    """What the baseline got back, with the user's credentials; None when it was not sent."""
+
+    @property
+    def baseline_ok(self) -> bool:
+        """The baseline was sent and answered 2xx: differential rules may judge."""
+        return self.baseline_exchange is not None and self.baseline_exchange.ok
+
+
+class Probe:
+    """Base class of probes: subclasses set ``code`` and override what they need."""
+
+    code: ClassVar[str]
+    """A catalogue code (``SD201``); kind, title, severity, CWE and OWASP come from there."""
+    confidence: ClassVar[Confidence] = Confidence.FIRM
+    remediation: ClassVar[str] = ""
+    """What to change, with a Flask example where the fix is framework-specific."""
+
+    @property
+    def rule(self) -> Rule:
+        return rule(self.code)
+
+    def check_spec(self, api: ApiModel) -> Iterable[Finding]:
+        """Static findings from the document alone (no request)."""
+        return ()
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        """The variant requests this probe needs for ``op`` (pure: no I/O)."""
+        return ()
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        """Findings from the baseline (``ctx``) and this probe's own ``exchanges`` (pure)."""
+        return ()
+
+    def finding(
+        self,
+        message: str,
+        *,
+        key: str = "",
+        evidence: Evidence | None = None,
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        location: Location | None = None,
+    ) -> Finding:
+        """A finding of this probe's rule; the engine adds operation and location when absent."""
+        r = self.rule
+        return Finding(
+            rule=r.code,
+            kind=r.kind,
+            title=r.title,
+            severity=severity or r.severity,
+            confidence=confidence or self.confidence,
+            message=message,
+            cwe=r.cwe,
+            owasp=r.owasp,
+            location=location,
+            evidence=evidence,
+            remediation=self.remediation,
+            key=key,
+        )
+
+
+# --------------------------------------------------------------------------- evidence helpers
+
+_SNIPPET_LIMIT = 400
+
+
+def snippet(text: str, limit: int = _SNIPPET_LIMIT) -> str:
+    """The start of ``text``, cut at ``limit`` characters with an ellipsis."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def evidence(exchange: Exchange, proof: str | None = None) -> Evidence:
+    """Evidence for ``exchange``: the request as sent, the status, a proof snippet and curl.
+
+    Credentials still appear raw here; the engine redacts every report field once, and rewrites
+    them in the curl line as environment variables.
+    """
+    lines = [f"{exchange.request.method} {exchange.url}"]
+    lines += [f"{name}: {value}" for name, value in exchange.sent_headers]
+    if exchange.request.body:
+        lines += ["", snippet(exchange.request.body.decode("utf-8", "replace"), 300)]
+    return Evidence(
+        request="\n".join(lines),
+        status=exchange.status,
+        snippet=proof if proof is not None else snippet(exchange.text),
+        curl=curl_command(exchange),
+    )
+
+
+_BORING_HEADERS = frozenset(
+    {"host", "user-agent", "accept-encoding", "connection", "content-length"}
+)
+
+
+def curl_command(exchange: Exchange) -> str:
+    """A curl line that sends the same request (headers in double quotes for ``$VAR``s)."""
+    req = exchange.request
+    parts = ["curl", "-sS", "-i"]
+    if req.method != "GET":
+        parts += ["-X", req.method]
+    parts.append(shlex.quote(exchange.url))
+    for name, value in exchange.sent_headers:
+        if name.lower() in _BORING_HEADERS:
+            continue
+        parts += ["-H", _double_quote(f"{name}: {value}")]
+    if req.body:
+        parts += ["--data-binary", shlex.quote(req.body.decode("utf-8", "replace"))]
+    return " ".join(parts)
+
+
+def _double_quote(text: str) -> str:
+    """Shell double quotes, so a redactor can later put ``${SPECDIFF_TOKEN}`` inside."""
+    return '"' + re.sub(r'([\\"`$])', r"\\\1", text) + '"'
+
+
+# --------------------------------------------------------------------------- registry
+
+_CODE = re.compile(r"^SD\d{3}$")
+
+
+@cache
+def load_probes() -> tuple[Probe, ...]:
+    """Every registered probe, instantiated once, validated against the catalogue."""
+    found: list[Probe] = []
+    seen: dict[str, str] = {}
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        module = importlib.import_module(ep.value)
+        classes: Sequence[type[Probe]] = getattr(module, "PROBES", ())
+        for cls in classes:
+            code = getattr(cls, "code", "")
+            if not _CODE.match(code) or code not in CATALOGUE:
+                raise ProbeError(f"probe {cls.__qualname__} in {ep.value}: unknown code {code!r}")
+            if code in seen:
+                raise ProbeError(f"probe code {code} registered twice ({seen[code]}, {ep.value})")
+            if not (cls.__doc__ or "").strip():
+                raise ProbeError(f"probe {code} ({cls.__qualname__}) has no docstring")
+            seen[code] = ep.value
+            found.append(cls())
+    return tuple(sorted(found, key=lambda p: p.code))
