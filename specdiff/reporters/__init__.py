@@ -1,0 +1,44 @@
+"""Reporters: pure ``render(report) -> str`` functions, one module per format.
+
+The CLI picks a :class:`Format`, calls :func:`render` and decides where the bytes go. Format
+modules are imported lazily, so ``rich`` is loaded only when the terminal format is asked for.
+Reporters import nothing from specdiff but :mod:`specdiff.model`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from specdiff.model import Finding, Report
+
+__all__ = ["Format", "render", "sorted_findings"]
+
+
+class Format(str, enum.Enum):
+    """An output format the CLI can ask for."""
+
+    TEXT = "text"
+    JSON = "json"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """``findings`` in report order (:attr:`Finding.sort_key`); never drops any."""
+    return tuple(sorted(findings, key=lambda f: f.sort_key))
+
+
+def render(report: Report, fmt: Format, *, color: bool = False, width: int = 100) -> str:
+    """Render ``report`` as ``fmt``; ``color`` and ``width`` only matter for ``Format.TEXT``."""
+    fmt = Format(fmt)  # also accepts the plain value ("json"); raises ValueError on anything else
+    if fmt is Format.JSON:
+        from specdiff.reporters import json as json_reporter
+
+        return json_reporter.render(report)
+    if fmt is Format.TEXT:
+        from specdiff.reporters import terminal
+
+        return terminal.render(report, color=color, width=width)
+    raise AssertionError(f"unhandled report format: {fmt!r}")  # pragma: no cover
