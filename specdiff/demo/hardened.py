@@ -1,0 +1,251 @@
+"""The hardened twin: a Flask app that keeps every promise of ``openapi.yaml``.
+
+* every operation the document secures requires a valid bearer JWT (HS256, a random per-start
+  secret, ``exp`` required and verified); otherwise ``401 {"error": "unauthorized"}`` with
+  ``WWW-Authenticate: Bearer``;
+* orders are scoped to their owner (someone else's order is a 404, for reads and deletes);
+* every body carries exactly the documented properties;
+* every response carries ``Strict-Transport-Security`` and ``Cache-Control: no-store``;
+* its plain-HTTP port (:func:`create_redirect_app`) only answers ``308`` to the HTTPS URL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate, ParamSpec
+from urllib.parse import quote, urlsplit
+
+import jwt
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from specdiff.demo.capture import RequestLog
+from specdiff.demo.data import Store, User, check_password, valid_email
+from specdiff.demo.tokens import MIN_HS256_KEY_BYTES, issue_token
+
+__all__ = ["HSTS", "TOKEN_LIFETIME", "create_app", "create_redirect_app"]
+
+TOKEN_LIFETIME = 3600
+HSTS = "max-age=31536000; includeSubDomains"
+ORDER_STATUSES = frozenset({"open", "shipped", "cancelled"})
+
+P = ParamSpec("P")
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _error(message: str, status: int) -> Response:
+    return _json({"error": message}, status)
+
+
+def _unauthorized(message: str = "unauthorized") -> Response:
+    """A 401 that names its scheme, as RFC 9110 §11.6.1 requires of every 401."""
+    response = _error(message, 401)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _no_content() -> Response:
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
+def create_app(log: RequestLog, secret: str) -> Flask:
+    """A fresh hardened app with its own store, signing tokens with ``secret``.
+
+    ``secret`` must be at least 32 bytes (use ``secrets.token_urlsafe(32)``).
+    """
+    if len(secret.encode()) < MIN_HS256_KEY_BYTES:
+        raise ValueError(f"the hardened twin needs an HS256 secret of {MIN_HS256_KEY_BYTES}+ bytes")
+    app = Flask("specdiff.demo.hardened")
+    log.attach(app)
+    store = Store()
+
+    def caller() -> User | None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            claims = jwt.decode(
+                token,
+                secret,
+                algorithms=["HS256"],
+                options={"require": ["exp", "iat", "sub", "uid"], "verify_exp": True},
+            )
+        except jwt.InvalidTokenError:
+            return None
+        sub, uid = claims.get("sub"), claims.get("uid")
+        if not isinstance(sub, str) or not isinstance(uid, int):
+            return None
+        user = store.user_named(sub)
+        return user if user is not None and user.id == uid else None
+
+    def requires_auth(view: Callable[Concatenate[User, P], Response]) -> Callable[P, Response]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+            user = caller()
+            if user is None:
+                return _unauthorized()
+            return view(user, *args, **kwargs)
+
+        return wrapper
+
+    def route(rule: str, *methods: str) -> Callable[[Callable[P, Response]], Callable[P, Response]]:
+        def register(view: Callable[P, Response]) -> Callable[P, Response]:
+            app.add_url_rule(
+                rule, view_func=view, methods=list(methods), provide_automatic_options=False
+            )
+            return view
+
+        return register
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> BaseResponse:
+        response = exc.get_response()
+        response.set_data(json.dumps({"error": (exc.name or "error").lower()}))
+        response.mimetype = "application/json"
+        return response
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers["Strict-Transport-Security"] = HSTS
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @route("/health", "GET")
+    def health() -> Response:
+        return _json({"status": "ok"})
+
+    @route("/auth/login", "POST")
+    def login() -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _unauthorized("invalid credentials")
+        username, password = body.get("username"), body.get("password")
+        if not (
+            isinstance(username, str)
+            and isinstance(password, str)
+            and check_password(username, password)
+        ):
+            return _unauthorized("invalid credentials")
+        token = issue_token(username, secret, lifetime=TOKEN_LIFETIME)
+        return _json({"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME})
+
+    @route("/me", "GET")
+    @requires_auth
+    def me(user: User) -> Response:
+        return _json(user.public())
+
+    @route("/users", "GET")
+    @requires_auth
+    def list_users(user: User) -> Response:
+        return _json([u.public() for u in store.all_users()])
+
+    @route("/users", "POST")
+    @requires_auth
+    def create_user(user: User) -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _error("body must be a JSON object", 422)
+        username, email = body.get("username"), body.get("email")
+        display_name = body.get("display_name")
+        if not isinstance(username, str) or len(username) < 3:
+            return _error("username must be a string of at least 3 characters", 422)
+        if not isinstance(email, str) or not valid_email(email):
+            return _error("email must be an e-mail address", 422)
+        if display_name is not None and not isinstance(display_name, str):
+            return _error("display_name must be a string", 422)
+        created = store.add_user(username, email, display_name)
+        if created is None:
+            return _error("username is taken", 422)
+        return _json(created.public(), 201)
+
+    @route("/users/<int:user_id>", "GET")
+    @requires_auth
+    def get_user(user: User, user_id: int) -> Response:
+        found = store.user(user_id)
+        if found is None:
+            return _error("no such user", 404)
+        return _json(found.public())
+
+    @route("/orders", "GET")
+    @requires_auth
+    def list_orders(user: User) -> Response:
+        status = request.args.get("status")
+        if status is not None and status not in ORDER_STATUSES:
+            return _error("status must be one of open, shipped, cancelled", 400)
+        items = [o.public() for o in store.orders_of(user.id, status)]
+        return _json({"items": items, "next": None})
+
+    @route("/orders/<order_id>", "GET")
+    @requires_auth
+    def get_order(user: User, order_id: str) -> Response:
+        order = store.order(order_id)
+        if order is None or order.owner_id != user.id:
+            return _error("no such order", 404)
+        return _json(order.public())
+
+    @route("/orders/<order_id>", "DELETE")
+    @requires_auth
+    def cancel_order(user: User, order_id: str) -> Response:
+        order = store.order(order_id)
+        if order is None or order.owner_id != user.id or not store.delete_order(order_id):
+            return _error("no such order", 404)
+        return _no_content()
+
+    @route("/products", "GET")
+    def list_products() -> Response:
+        raw = request.args.get("limit", "20")
+        if not raw.isascii() or not raw.isdigit():
+            return _error("limit must be an integer", 400)
+        limit = int(raw)
+        if not 1 <= limit <= 100:
+            return _error("limit must be between 1 and 100", 400)
+        return _json([p.public() for p in store.all_products()[:limit]])
+
+    @route("/products/<int:product_id>", "GET")
+    def get_product(product_id: int) -> Response:
+        product = store.product(product_id)
+        if product is None:
+            return _error("no such product", 404)
+        return _json(product.public())
+
+    return app
+
+
+def create_redirect_app(log: RequestLog, https_url: str) -> Flask:
+    """The hardened twin's plain-HTTP face: any method, any path → ``308`` to ``https_url``.
+
+    ``https_url`` is the HTTPS origin without a trailing slash, e.g. ``https://127.0.0.1:8443``.
+    Nothing is served in clear: every answer is an empty 308 with a ``Location``.
+    """
+    origin = https_url.rstrip("/")
+    app = Flask("specdiff.demo.hardened.redirect")
+    log.attach(app)
+
+    @app.before_request
+    def redirect_everything() -> Response:
+        # Flask runs before_request hooks before it raises routing errors (404/405) and before
+        # automatic OPTIONS, so this answers every method on every path.
+        raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+        if isinstance(raw, str) and raw.startswith("/"):
+            target = raw
+        else:
+            split = urlsplit(raw) if isinstance(raw, str) else None
+            path = split.path if split and split.path else quote(request.path)
+            query = request.query_string.decode("latin-1")
+            target = f"{path}?{query}" if query else path
+        response = Response(status=308)
+        del response.headers["Content-Type"]
+        response.headers["Location"] = origin + target
+        return response
+
+    return app
