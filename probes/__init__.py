@@ -1,0 +1,1 @@
+"""The built-in probes, installed as ``specdiff.probes``; one module per rule family."""
