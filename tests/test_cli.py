@@ -1,0 +1,165 @@
+"""The CLI as a user runs it (a subprocess): exit codes and one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.builders import minimal_doc, ok_json, write_spec
+
+REPO = Path(__file__).parents[1]
+
+
+def specdiff(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "specdiff", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
+    )
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"https://127.0.0.1:{port}"
+
+
+def assert_one_line_error(
+    result: subprocess.CompletedProcess[str], code: int, *needles: str
+) -> None:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("specdiff: error: ")
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = specdiff("check", str(tmp_path / "nope.yaml"), "--base-url", "https://127.0.0.1:9")
+    assert_one_line_error(result, 2, "nope.yaml")
+
+
+def test_invalid_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("openapi: 3.0.3\ninfo: {title: t\npaths:\n  - [\n")
+    assert_one_line_error(
+        specdiff("check", str(path), "--base-url", "https://127.0.0.1:9"), 2, "bad.yaml"
+    )
+
+
+def test_dangling_ref(tmp_path: Path) -> None:
+    doc = minimal_doc(
+        {"/x": {"get": {"responses": ok_json({"$ref": "#/components/schemas/Nope"})}}}
+    )
+    path = write_spec(tmp_path, doc)
+    assert_one_line_error(
+        specdiff("check", str(path), "--base-url", "https://127.0.0.1:9"),
+        2,
+        "#/components/schemas/Nope",
+    )
+
+
+def test_not_openapi(tmp_path: Path) -> None:
+    path = tmp_path / "compose.yaml"
+    path.write_text("services:\n  web:\n    image: nginx\n")
+    assert_one_line_error(
+        specdiff("check", str(path), "--base-url", "https://127.0.0.1:9"), 2, "OpenAPI"
+    )
+
+
+def test_unknown_option_and_bad_values_exit_2(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, minimal_doc({}))
+    assert specdiff("check", str(path), "--base-url", "https://x", "--frobnicate").returncode == 2
+    assert_one_line_error(specdiff("check", str(path), "--base-url", "ftp://x"), 2, "--base-url")
+    assert_one_line_error(
+        specdiff("check", str(path), "--base-url", "https://x", "-H", "nocolon"), 2, "Name: value"
+    )
+
+
+def test_circular_schema_loads_and_unreachable_target_exits_3(tmp_path: Path) -> None:
+    doc = minimal_doc(
+        {"/nodes": {"get": {"responses": ok_json({"$ref": "#/components/schemas/Node"})}}},
+        components={
+            "schemas": {
+                "Node": {
+                    "type": "object",
+                    "properties": {
+                        "children": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Node"},
+                        }
+                    },
+                }
+            }
+        },
+    )
+    path = write_spec(tmp_path, doc)
+    result = specdiff("check", str(path), "--base-url", closed_port_url(), "--timeout", "2")
+    assert_one_line_error(result, 3, "unreachable", "cannot connect")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "github-api.github.com.json",
+        "stripe-spec3-2022-04-13.json",
+        "k8s-v1.36-swagger.json",
+        "oai-petstore-v2.0.json",
+        "oai-petstore-v3.0.yaml",
+        "petstore3-openapi.yaml",
+    ],
+)
+def test_real_documents_against_a_closed_port_exit_3(name: str) -> None:
+    path = REPO.parent / "shared" / "corpus" / name
+    if not path.exists():
+        pytest.skip(f"corpus document {name} is not available")
+    result = specdiff(
+        "check", str(path), "--base-url", closed_port_url(), "--timeout", "2", "--concurrency", "32"
+    )
+    assert_one_line_error(result, 3, "unreachable")
+
+
+def test_rules_and_explain() -> None:
+    listing = specdiff("rules")
+    assert listing.returncode == 0
+    assert "SD201   high     auth.missing-credentials-accepted" in listing.stdout
+    explained = specdiff("explain", "sd201")
+    assert explained.returncode == 0
+    assert (
+        "SD201 auth.missing-credentials-accepted (high, CWE-306, OWASP API2:2023)"
+        in explained.stdout
+    )
+    assert "**Breach.**" in explained.stdout
+    assert_one_line_error(specdiff("explain", "SD999"), 2, "unknown rule")
+
+
+def test_json_report_to_file_keeps_stdout_clean(tmp_path: Path) -> None:
+    doc = minimal_doc({}, servers=[{"url": "http://api.example.com"}])
+    path = write_spec(tmp_path, doc)
+    out = tmp_path / "report.json"
+    # static SD103 (medium) is found even though the target is down? No: unreachable wins, exit 3
+    result = specdiff(
+        "check",
+        str(path),
+        "--base-url",
+        closed_port_url(),
+        "--format",
+        "json",
+        "--output",
+        str(out),
+    )
+    assert result.returncode == 0 and result.stdout == ""  # no operation: nothing to reach
+    report = json.loads(out.read_text())
+    assert [f["rule"] for f in report["findings"]] == ["SD103"]
+    assert "written to" in result.stderr
