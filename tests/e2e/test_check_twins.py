@@ -1,8 +1,9 @@
-"""specdiff against the demo twins over real loopback HTTPS and HTTP.
+"""specdiff against the demo twins over real loopback HTTPS and HTTP: the foundation rules.
 
-The vulnerable twin must give exactly the expected (rule, operation, key) set; the hardened twin
-none. The twins' request logs prove specdiff's own safety: no credential over plain HTTP, no
-unsafe method without --unsafe.
+Each rule family asserts the exact set of its own findings on the shared default scan of the
+vulnerable twin (``vulnerable_scan``); the hardened twin must give no finding at all. The twins'
+request logs prove specdiff's own safety: no credential over plain HTTP, nothing unsafe without
+``--unsafe``.
 """
 
 from __future__ import annotations
@@ -11,155 +12,133 @@ import subprocess
 import sys
 from pathlib import Path
 
-from specdiff.config import Credentials, ScanConfig
+import pytest
+
+from specdiff.config import Credentials
 from specdiff.demo.data import ORDERS
 from specdiff.demo.serve import RunningTwin
-from specdiff.model import Report, Severity
+from specdiff.derive import derive
+from specdiff.errors import PreflightError
+from specdiff.model import Severity
+from specdiff.reporters import Format, render
 from specdiff.scan import exit_code, scan
+from specdiff.spec import load_spec
+from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
 REPO = Path(__file__).parents[2]
-
-HTTP_OPS = [
-    "GET /health",
-    "GET /me",
-    "GET /users",
-    "GET /users/{id}",
-    "GET /orders",
-    "GET /orders/{order_id}",
-    "GET /products",
-    "GET /products/{product_id}",
-]
-EXPECTED_VULNERABLE = {
-    *(("SD101", op, "") for op in HTTP_OPS),
-    ("SD201", "GET /users/{id}", ""),
-    ("SD201", "GET /orders/{order_id}", ""),
-    ("SD302", "GET /users/{id}", "$.ssn"),
-    ("SD302", "GET /orders", "$.items[*].card_number"),
-    ("SD303", "GET /users/{id}", "$.password_hash"),
-    ("SD303", "GET /me", "$.api_key"),
-    ("SD301", "GET /me", "$.theme"),
-}
+FAMILY = ("SD101", "SD103", "SD201", "SD301", "SD302", "SD303")
 
 
-def _config(twin: RunningTwin, **overrides: object) -> ScanConfig:
-    fields: dict[str, object] = {
-        "spec": str(twin.spec_path),
-        "base_url": twin.https_url,
-        "http_url": twin.http_url,
-        "credentials": Credentials.build(token=twin.token),
-        "ca_bundle": str(twin.ca_pem),
+def _safe_operations(twin: RunningTwin) -> list[str]:
+    return [op.key for op in derive(load_spec(twin.spec_path)).operations if op.safe]
+
+
+def test_vulnerable_twin_gives_exactly_the_expected_findings(
+    vulnerable_twin: RunningTwin, vulnerable_scan: TwinScan
+) -> None:
+    # the vulnerable twin serves everything on plain HTTP: every safe operation is SD101
+    expected = {("SD101", op, vulnerable_twin.http_url) for op in _safe_operations(vulnerable_twin)}
+    expected |= {
+        ("SD201", "GET /users/{id}", ""),
+        ("SD201", "GET /orders/{order_id}", ""),
+        ("SD302", "GET /users/{id}", "$.ssn"),
+        ("SD302", "GET /orders", "$.items[*].card_number"),
+        ("SD303", "GET /users/{id}", "$.password_hash"),
+        ("SD303", "GET /me", "$.api_key"),
+        ("SD301", "GET /me", "$.theme"),
     }
-    fields.update(overrides)
-    return ScanConfig(**fields)  # type: ignore[arg-type]
+    assert finding_keys(vulnerable_scan.report, FAMILY) == expected
 
 
-def _pairs(report: Report) -> set[tuple[str, str, str]]:
-    return {
-        (
-            f.rule,
-            f"{f.operation.method} {f.operation.path}" if f.operation else "",
-            "" if f.rule == "SD101" else f.key,
-        )
-        for f in report.findings
-    }
-
-
-def test_vulnerable_twin_gives_exactly_the_expected_findings(vulnerable_twin: RunningTwin) -> None:
-    vulnerable_twin.log.clear()
-    report = scan(_config(vulnerable_twin))
-    assert _pairs(report) == EXPECTED_VULNERABLE
+def test_vulnerable_findings_carry_severity_location_and_masked_evidence(
+    vulnerable_twin: RunningTwin, vulnerable_scan: TwinScan
+) -> None:
+    report = vulnerable_scan.report
     by_key = {(f.rule, f.operation.path if f.operation else "", f.key): f for f in report.findings}
-    # severities: secured operations over HTTP are critical, open ones high
+    # secured operations over HTTP are critical, open ones high
     assert by_key[("SD101", "/me", vulnerable_twin.http_url)].severity is Severity.CRITICAL
     assert by_key[("SD101", "/health", vulnerable_twin.http_url)].severity is Severity.HIGH
     ssn = by_key[("SD302", "/users/{id}", "$.ssn")]
-    assert (
-        ssn.location is not None
-        and ssn.location.file.endswith("openapi.yaml")
-        and ssn.location.line
-    )
+    assert ssn.location is not None and ssn.location.file.endswith("openapi.yaml")
+    lines = vulnerable_twin.spec_path.read_text().splitlines()
+    path_line = lines.index("  /users/{id}:")
+    get_line = next(i for i in range(path_line, len(lines)) if lines[i] == "    get:") + 1
+    assert ssn.location.line == get_line
     assert ssn.evidence is not None and ssn.evidence.status == 200
-    assert "536-22-8415" not in ssn.evidence.snippet  # the leaked value itself is masked
+    assert "$.ssn = 53******15 (11 chars)" in ssn.evidence.snippet  # the leaked value is masked
     assert exit_code(report, Severity.HIGH) == 1
-    # coverage: every safe operation probed, unsafe ones skipped with the reason
-    status = {f"{c.operation.method} {c.operation.path}": c.status for c in report.coverage}
-    assert {k for k, v in status.items() if v == "skipped"} == {
-        "POST /auth/login",
-        "POST /users",
-        "DELETE /orders/{order_id}",
+
+
+def test_coverage_lists_every_operation(vulnerable_scan: TwinScan) -> None:
+    status = {
+        f"{c.operation.method} {c.operation.path}": c.status
+        for c in vulnerable_scan.report.coverage
     }
-    assert all(v == "probed" for k, v in status.items() if k.startswith("GET"))
+    skipped = {k for k, v in status.items() if v == "skipped"}
+    assert skipped == {k for k in status if not k.startswith(("GET", "HEAD", "OPTIONS"))}
+    assert all(v == "probed" for k, v in status.items() if k not in skipped)
 
 
 def test_specdiff_sends_no_credential_in_clear_and_nothing_unsafe(
-    vulnerable_twin: RunningTwin,
+    vulnerable_twin: RunningTwin, vulnerable_scan: TwinScan
 ) -> None:
-    vulnerable_twin.log.clear()
-    report = scan(_config(vulnerable_twin))
-    log = vulnerable_twin.log.entries()
-    assert log, "the twin saw no request"
-    assert report.summary.requests == len(log)
+    log = vulnerable_scan.log
+    assert vulnerable_scan.report.summary.requests == len(log)
     for entry in log:
         assert entry.method in {"GET", "HEAD", "OPTIONS"}, entry
         if entry.scheme == "http":
             assert entry.header("Authorization") is None, entry
-        assert vulnerable_twin.token not in repr(entry) or entry.scheme == "https"
+            assert vulnerable_twin.token not in repr(entry), entry
     assert any(e.scheme == "http" for e in log) and any(e.header("Authorization") for e in log)
 
 
-def test_no_credential_reaches_any_report_field(vulnerable_twin: RunningTwin) -> None:
-    from specdiff.reporters import Format, render
-
-    report = scan(_config(vulnerable_twin))
+def test_no_credential_reaches_any_report_format(
+    vulnerable_twin: RunningTwin, vulnerable_scan: TwinScan
+) -> None:
     for fmt in Format:
-        text = render(report, fmt)
-        assert vulnerable_twin.token not in text
+        assert vulnerable_twin.token not in render(vulnerable_scan.report, fmt)
     curls = [
         f.evidence.curl
-        for f in report.findings
+        for f in vulnerable_scan.report.findings
         if f.evidence and "Authorization" in f.evidence.curl
     ]
-    assert curls and all("${SPECDIFF_TOKEN}" in c for c in curls)
+    assert curls and all("Bearer ${SPECDIFF_TOKEN}" in c for c in curls)
 
 
-def test_hardened_twin_gives_no_finding(hardened_twin: RunningTwin) -> None:
-    hardened_twin.log.clear()
-    report = scan(_config(hardened_twin))
-    assert report.findings == ()
-    assert exit_code(report, Severity.LOW) == 0
-    assert sum(1 for c in report.coverage if c.status == "probed") == 8
-    assert all(
-        e.header("Authorization") is None for e in hardened_twin.log.entries() if e.scheme == "http"
-    )
+def test_hardened_twin_gives_no_finding(
+    hardened_twin: RunningTwin, hardened_scan: TwinScan
+) -> None:
+    assert hardened_scan.report.findings == ()
+    assert exit_code(hardened_scan.report, Severity.LOW) == 0
+    probed = sum(1 for c in hardened_scan.report.coverage if c.status == "probed")
+    assert probed == len(_safe_operations(hardened_twin))
+    assert all(e.header("Authorization") is None for e in hardened_scan.log if e.scheme == "http")
 
 
 def test_bad_credentials_fail_the_preflight(hardened_twin: RunningTwin) -> None:
-    from specdiff.errors import PreflightError
-
-    config = _config(hardened_twin, credentials=Credentials.build(token="not-a-valid-token"))
-    try:
+    config = twin_config(hardened_twin, credentials=Credentials.build(token="not-a-valid-token"))
+    with pytest.raises(PreflightError) as caught:
         scan(config)
-    except PreflightError as exc:
-        assert "credentials did not work" in str(exc) and "-> 401" in str(exc)
-        assert "not-a-valid-token" not in str(exc)
-    else:
-        raise AssertionError("the pre-flight let a refused token through")
+    assert "credentials did not work" in str(caught.value) and "-> 401" in str(caught.value)
+    assert "not-a-valid-token" not in str(caught.value)
 
 
-def test_without_credentials_secured_operations_answering_anonymously_are_found(
+def test_without_credentials_anonymous_answers_of_secured_operations_are_found(
     vulnerable_twin: RunningTwin,
 ) -> None:
-    # without credentials no order can be listed, so its id comes from --param
-    order_id = ORDERS[0].id
-    report = scan(
-        _config(vulnerable_twin, credentials=Credentials(), params=(("order_id", order_id),))
+    bare = scan(twin_config(vulnerable_twin, credentials=Credentials()))
+    assert {k for k in finding_keys(bare, ["SD201"])} == {("SD201", "GET /users/{id}", "")}
+    assert any("no credentials given" in n for n in bare.notes)
+    # no order can be listed anonymously, so its id comes from --param
+    with_id = scan(
+        twin_config(
+            vulnerable_twin, credentials=Credentials(), params=(("order_id", ORDERS[0].id),)
+        )
     )
-    sd201 = {f.operation.path for f in report.findings if f.rule == "SD201" and f.operation}
-    assert sd201 == {"/users/{id}", "/orders/{order_id}"}
-    assert _pairs(scan(_config(vulnerable_twin, credentials=Credentials()))) >= {
-        ("SD201", "GET /users/{id}", "")
+    assert finding_keys(with_id, ["SD201"]) == {
+        ("SD201", "GET /users/{id}", ""),
+        ("SD201", "GET /orders/{order_id}", ""),
     }
-    assert any("no credentials given" in n for n in report.notes)
 
 
 def test_demo_command_exit_codes() -> None:
