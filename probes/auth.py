@@ -14,7 +14,7 @@ from specdiff.model import (
     PlannedRequest,
     Severity,
 )
-from specdiff.probe import Probe, ProbeContext, evidence, snippet
+from specdiff.probe import Probe, ProbeContext, evidence
 
 __all__ = ["PROBES", "MissingCredentialsAccepted"]
 
@@ -78,7 +78,7 @@ class MissingCredentialsAccepted(Probe):
             yield self.finding(
                 f"{op.key} is secured by the document but answered {ex.status} to a request "
                 "without any credentials",
-                evidence=evidence(ex, snippet(ex.text, 300)),
+                evidence=evidence(ex),
                 severity=None if op.safe else Severity.CRITICAL,
                 confidence=confidence,
             )

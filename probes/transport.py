@@ -17,7 +17,7 @@ from specdiff.model import (
     PlannedRequest,
     Severity,
 )
-from specdiff.probe import Probe, ProbeContext, evidence, snippet
+from specdiff.probe import Probe, ProbeContext, body_snippet, evidence
 
 __all__ = ["PROBES", "HttpAccepted", "SpecDeclaresHttp"]
 
@@ -83,7 +83,7 @@ class HttpAccepted(Probe):
                     ex,
                     f"HTTP {ex.status} {ex.header('location') or ''}".strip()
                     + "\n"
-                    + snippet(ex.text, 200),
+                    + body_snippet(ex, 200),
                 ),
                 severity=Severity.CRITICAL if secured else None,
             )

@@ -49,14 +49,13 @@ from typing import Literal
 
 from specdiff.model import Confidence
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 __all__ = ["Classification", "classify_field", "classify_value", "name_signal"]
 
 Category = Literal["pii", "secret"]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +142,7 @@ _NON_SECRET_KEY_QUALIFIERS = _words(
     search query config setting settings meta metadata attribute field column table dict registry
     locale lang event bucket blob file image thumbnail avatar media asset resource item record
     entity node cursor next page continuation sync version feature flag experiment variant kv
-    store redis rate limit throttle sequence order mapping i18n jwks verification verify
+    store redis rate limit throttle sequence order mapping jwks verification verify
     encrypted wrapped data"""
 )
 
@@ -203,7 +202,7 @@ _NON_POSTAL_ADDRESS_QUALIFIERS = _words(
     """mac wallet contract server host bind listen node pod cluster broker proxy gateway memory
     base return eth ethereum btc bitcoin crypto hardware web url callback local public token
     bluetooth ble network net multicast broadcast relay peer endpoint deposit smart link
-    hardware ens"""
+    ens"""
 )
 
 Family = Literal[
@@ -472,6 +471,14 @@ _SEPARATORS = re.compile(r"[\W_]+")
 _IPV_RE = re.compile(r"IPv(?=[46])")
 
 
+_MAX_NAME = 256
+
+
+def _bounded(name: str) -> str:
+    """The tail of an absurdly long name (the head word is at the end): keeps caches small."""
+    return name if len(name) <= _MAX_NAME else name[-_MAX_NAME:]
+
+
 @lru_cache(maxsize=16384)
 def _tokens(name: str) -> tuple[str, ...]:
     """``socialSecurityNumber`` -> ``('social', 'security', 'number')``; accents folded."""
@@ -530,7 +537,7 @@ def name_signal(name: str) -> tuple[Literal["pii", "secret"], str] | None:
     ``api_key_id``, ``max_tokens``) and names that need their value to tell (``key``,
     ``session``, ``location``) give None.
     """
-    hit = _name_hit(name)
+    hit = _name_hit(_bounded(name))
     if hit is None or not hit.strong or not hit.static:
         return None
     return hit.category, hit.kind
@@ -1517,10 +1524,10 @@ def _result(
 ) -> Classification:
     if isinstance(value, str):
         needle = value.strip()
-        if len(needle) >= 3 and needle in reason:
-            reason = reason.replace(_quote(name), "this property")
-            if needle in reason:  # pragma: no cover - the value was a detail word
-                reason = "value signal"
+        if len(needle) >= 3 and needle in reason:  # the name contains the value itself
+            reason = reason.replace(f"name {_quote(name)}", "the property name")
+            if needle in reason:  # the value is one of our own detail words
+                reason = f"{category} value signal ({kind})"
     return Classification(category, kind, confidence, reason)
 
 
@@ -1531,7 +1538,7 @@ def classify_field(name: str, value: object) -> Classification | None:
     (``"********"``, ``"[REDACTED]"``, ``"****4242"``) and placeholders expose nothing and give
     None, whatever the name.
     """
-    hit = _name_hit(name)
+    hit = _name_hit(_bounded(name))
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -1562,7 +1569,7 @@ def _classify_string(name: str, hit: _NameHit | None, value: str) -> Classificat
     card_mode: CardMode = "brand"
     if hit is not None and hit.family in ("card", "pan"):
         card_mode = "off"  # the family check applies Luhn without the brand rule
-    elif _is_identifier_name(name):
+    elif _is_identifier_name(_bounded(name)):
         card_mode = "grouped"  # order_number: 4111111111111111 is an order number
     signal = _value_signal(text, card_mode)
     if hit is None:
@@ -1576,9 +1583,9 @@ def _classify_string(name: str, hit: _NameHit | None, value: str) -> Classificat
             kind = hit.kind
             if kind == "password" and signal.kind == "password_hash":
                 kind = "password_hash"
-        return _result(
-            _SECRET, kind, _CERTAIN, f"name {_quote(name)} and {signal.detail}", value, name
-        )
+        confidence = _CERTAIN if signal.certain else _FIRM
+        reason = f"name {_quote(name)} and {signal.detail}"
+        return _result(_SECRET, kind, confidence, reason, value, name)
     if signal is not None and signal.kind == hit.kind:  # the name says what the value proves
         reason = f"name {_quote(name)} and {signal.detail}"
         return _result(hit.category, hit.kind, _CERTAIN, reason, value, name)
@@ -1628,9 +1635,12 @@ def classify_value(value: str) -> Classification | None:
     """Value signals only (no name): for free text and cookie contents.
 
     Only validated, high-precision signals count, searched anywhere inside the text: JWT, PEM
-    private key, bcrypt/argon2/scrypt/pbkdf2/crypt hashes, AWS/GitHub/Stripe/Slack/Google/OpenAI
-    key prefixes, e-mail addresses, Luhn-valid card numbers with a real brand prefix and length
-    in card-like formatting, mod-97-valid IBANs.
+    private key, bcrypt/argon2/scrypt/pbkdf2/crypt/LDAP hashes, AWS/GitHub/Stripe/Slack/Google/
+    OpenAI/GitLab/npm/SendGrid/Shopify key prefixes, e-mail addresses (not role mailboxes such
+    as ``support@``), Luhn-valid card numbers with a real brand prefix and length in card-like
+    formatting, mod-97-valid IBANs of a known country length; and, as ``firm`` signals, a
+    password inside a URL (``postgres://app:s3cret@db``), a credential query parameter
+    (``?access_token=...``) and a quoted password (``password: hunter22``).
     """
     if not value:
         return None

@@ -181,7 +181,7 @@ def demo(
         typer.echo(f"specdiff demo: {kind} twin on {twin.https_url} and {twin.http_url}", err=True)
         _run(
             lambda: ScanConfig(
-                spec=str(twin.spec_path),
+                spec=_display_path(twin.spec_path),
                 base_url=twin.https_url,
                 http_url=twin.http_url,
                 credentials=Credentials.build(token=twin.token),
@@ -224,6 +224,14 @@ def explain(code: Annotated[str, typer.Argument(help="A rule code, e.g. SD201.")
         typer.echo("\nNot yet probed by this version of specdiff.")
     else:
         typer.echo(inspect.cleandoc(type(probe).__doc__ or ""))
+
+
+def _display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it (shorter findings)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _fail(message: str, code: int) -> NoReturn:

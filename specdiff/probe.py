@@ -12,15 +12,17 @@ The class docstring is the rule's documentation page (``specdiff explain SD201``
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from specdiff.catalogue import CATALOGUE, Rule, rule
+from specdiff.classify import classify_field, classify_value
 from specdiff.errors import ProbeError
 from specdiff.model import (
     ApiModel,
@@ -33,12 +35,14 @@ from specdiff.model import (
     PlannedRequest,
     Severity,
 )
+from specdiff.redact import mask_value
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Probe",
     "ProbeContext",
     "ProbeOptions",
+    "body_snippet",
     "evidence",
     "load_probes",
     "snippet",
@@ -142,6 +146,43 @@ def snippet(text: str, limit: int = _SNIPPET_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def body_snippet(exchange: Exchange, limit: int = 300) -> str:
+    """The start of a response body with every personal or secret value masked.
+
+    Evidence must prove a breach without copying the leaked data into CI logs: JSON values the
+    classifier recognises are shown as :func:`specdiff.redact.mask_value`; a non-JSON body that
+    holds such a value is withheld.
+    """
+    data = exchange.json() if exchange.is_json else None
+    if data is not None:
+        return snippet(json.dumps(_masked(data, None), ensure_ascii=False), limit)
+    text = exchange.text
+    found = classify_value(text[:20_000])
+    if found is not None:
+        return (
+            f"<{len(exchange.body)} bytes withheld: the body holds {found.category} ({found.kind})>"
+        )
+    return snippet(text, limit)
+
+
+_MASKED_ITEMS = 20
+
+
+def _masked(value: Any, name: str | None) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, name) for v in value[:_MASKED_ITEMS]]
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        if name is not None:
+            found = classify_field(name, value)
+        else:
+            found = classify_value(value) if isinstance(value, str) else None
+        if found is not None:
+            return mask_value(value)
+    return value
+
+
 def evidence(exchange: Exchange, proof: str | None = None) -> Evidence:
     """Evidence for ``exchange``: the request as sent, the status, a proof snippet and curl.
 
@@ -155,7 +196,7 @@ def evidence(exchange: Exchange, proof: str | None = None) -> Evidence:
     return Evidence(
         request="\n".join(lines),
         status=exchange.status,
-        snippet=proof if proof is not None else snippet(exchange.text),
+        snippet=proof if proof is not None else body_snippet(exchange),
         curl=curl_command(exchange),
     )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from specdiff.config import Credentials
-from specdiff.demo.data import ORDERS
+from specdiff.demo.data import ORDERS, USERS
 from specdiff.demo.serve import RunningTwin
 from specdiff.derive import derive
 from specdiff.errors import PreflightError
@@ -103,6 +103,15 @@ def test_no_credential_reaches_any_report_format(
         if f.evidence and "Authorization" in f.evidence.curl
     ]
     assert curls and all("Bearer ${SPECDIFF_TOKEN}" in c for c in curls)
+
+
+def test_leaked_values_are_not_repeated_in_any_report_format(vulnerable_scan: TwinScan) -> None:
+    leaked = [v for u in USERS for v in (u.ssn, u.password_hash, u.api_key)]
+    leaked += [o.card_number for o in ORDERS]
+    for fmt in Format:
+        text = render(vulnerable_scan.report, fmt)
+        for value in leaked:
+            assert value not in text, (fmt, value[:4])
 
 
 def test_hardened_twin_gives_no_finding(

@@ -65,3 +65,25 @@ def test_mask_value_never_shows_a_whole_value() -> None:
     assert mask_value("short") == "<string, 5 chars>"
     assert mask_value(4111111111111111) == "<number, 16 digits>"
     assert mask_value({"a": 1}) == "<object with 1 keys>"
+
+
+def test_body_snippets_mask_personal_and_secret_values() -> None:
+    from specdiff.probe import body_snippet
+    from tests.builders import exchange
+
+    body = {"id": 1, "ssn": "536-22-8415", "emails": ["alice@example.com"], "note": "hi"}
+    text = body_snippet(exchange(200, body))
+    assert "536-22-8415" not in text and "alice@example.com" not in text
+    assert '"id": 1' in text and '"note": "hi"' in text and '"ssn": "53******15 (11 chars)"' in text
+    html = body_snippet(
+        exchange(
+            200,
+            "<p>key sk_live_4eC39HqLyjWDarjtT1zdp7dc</p>",
+            headers={"Content-Type": "text/html"},
+        )
+    )
+    assert html.startswith("<") and "withheld" in html and "sk_live" not in html
+    assert (
+        body_snippet(exchange(404, "not found", headers={"Content-Type": "text/plain"}))
+        == "not found"
+    )
