@@ -1,7 +1,7 @@
 """The versioned JSON report: one document per scan, deterministic (``sort_keys``).
 
 ``REPORT_VERSION`` changes only when a field is removed or changes meaning; new fields may appear
-without a bump. The shape is documented in ``docs/json-report.md``.
+without a bump. The shape is documented in the README (section "JSON report").
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _coverage(c: Coverage) -> dict[str, Any]:
 
 
 def to_dict(report: Report) -> dict[str, Any]:
-    """The report as plain JSON-compatible data (see ``docs/json-report.md``)."""
+    """The report as plain JSON-compatible data (shape: README, section "JSON report")."""
     by_severity = {s.value: 0 for s in Severity}
     for f in report.findings:
         by_severity[f.severity.value] += 1
