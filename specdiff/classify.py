@@ -1221,24 +1221,26 @@ def _find_quoted_password(text: str) -> bool:
 
 
 def _secret_signal(text: str) -> _Signal | None:
+    """Validated (certain) secret formats first, then the firm contextual ones."""
+    long_enough = len(text) >= 16
+    if long_enough:
+        if "PRIVATE KEY" in text and _PEM_RE.search(text):
+            return _Signal(_SECRET, "private_key", "PEM private key value", True)
+        if _find_jwt(text):
+            return _Signal(_SECRET, "jwt", "JWT value (header with alg)", True)
+        scheme = _find_hash(text)
+        if scheme is not None:
+            return _Signal(_SECRET, "password_hash", f"{scheme} hash value", True)
+        found = _find_prefixed_key(text)
+        if found is not None:
+            kind, what = found
+            return _Signal(_SECRET, kind, f"{what} prefix in value", True)
     if len(text) >= 8 and _find_quoted_password(text):
         return _Signal(_SECRET, "password", "password quoted in the text", False)
-    if len(text) < 16:
-        return None
-    if "PRIVATE KEY" in text and _PEM_RE.search(text):
-        return _Signal(_SECRET, "private_key", "PEM private key value", True)
-    if _find_jwt(text):
-        return _Signal(_SECRET, "jwt", "JWT value (header with alg)", True)
-    scheme = _find_hash(text)
-    if scheme is not None:
-        return _Signal(_SECRET, "password_hash", f"{scheme} hash value", True)
-    found = _find_prefixed_key(text)
-    if found is not None:
-        kind, what = found
-        return _Signal(_SECRET, kind, f"{what} prefix in value", True)
-    leaked = _find_url_credential(text)
-    if leaked is not None:
-        return _Signal(_SECRET, leaked, "credential inside a URL value", False)
+    if long_enough:
+        leaked = _find_url_credential(text)
+        if leaked is not None:
+            return _Signal(_SECRET, leaked, "credential inside a URL value", False)
     return None
 
 
