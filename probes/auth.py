@@ -28,7 +28,7 @@ from specdiff.model import (
     Severity,
 )
 from specdiff.probe import Probe, ProbeContext, accepted, evidence, snippet
-from specdiff.redact import mask_value
+from specdiff.redact import MASK, mask_value
 from specdiff.schema import Schema
 
 __all__ = [
@@ -446,10 +446,17 @@ class ErrorOracle(Probe):
             return
         label, ex = sorted(telling.items())[0]
         texts = "\n".join(f"{lab}: {snippet(e.text, 120)}" for lab, e in sorted(refusals.items()))
+        ev = evidence(ex, texts)
+        sent = dict(ex.sent_headers).get("Authorization", "").partition(" ")[2]
+        if ex.request.auth is AuthMode.CUSTOM and sent:
+            # a forged variant may carry most of the user's real signature: never show it
+            ev = dataclasses.replace(
+                ev, request=ev.request.replace(sent, MASK), curl=ev.curl.replace(sent, MASK)
+            )
         yield self.finding(
             f"{op.key} refuses credentials with bodies that name the cause "
             f"({', '.join(sorted(telling))} differ from the others)",
-            evidence=evidence(ex, texts),
+            evidence=ev,
         )
 
 

@@ -153,7 +153,7 @@ class ForgedJwtAccepted(_JwtVariantProbe):
 
     **Probe.** After a 2xx baseline, two variants of the user's JWT: its claims edited (a
     ``specdiff`` claim added, the identity kept) under the old signature, and its signature with
-    the first byte inverted.
+    the first byte inverted. Both carry the user's real signature, so evidence masks them.
 
     **Breach.** A variant answers 2xx (JSON when the baseline was JSON): the server does not
     verify signatures (e.g. PyJWT called with ``options={"verify_signature": False}``).
@@ -167,6 +167,7 @@ class ForgedJwtAccepted(_JwtVariantProbe):
 
     code = "SD204"
     what = "a forged copy of the user's JWT"
+    masks_tokens = True  # both variants carry (most of) the user's real signature
     remediation = (
         "Always verify JWT signatures: jwt.decode(token, key, algorithms=[...]); remove every "
         'options={"verify_signature": False} and jwt.get_unverified_claims() from request paths.'
