@@ -202,3 +202,9 @@ def test_a_failing_login_stops_the_run(hardened_twin: RunningTwin) -> None:
         PreflightError, match=r"login step POST /auth/login did not yield a token.*401"
     ):
         scan(twin_config(hardened_twin, credentials=Credentials(), login=login))
+
+
+def test_no_bola_when_identity_b_is_identity_a(vulnerable_twin: RunningTwin) -> None:
+    same = Credentials.build(token=vulnerable_twin.token, identity="B")
+    report = scan(twin_config(vulnerable_twin, credentials_b=same))
+    assert finding_keys(report, ["SD212"]) == set()
