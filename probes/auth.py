@@ -1,22 +1,52 @@
-"""Authentication and authorization rules (SD2xx): differential, against the baseline."""
+"""Authentication and authorization rules (SD2xx): differential, against the baseline.
+
+The JWT attacks (SD203-SD206, SD214-SD216) live in ``jwt_tokens``; this module holds the rules
+that work with any scheme: missing, random and moved credentials, unsafe methods probed without
+changing data, error oracles, drift, scopes, BOLA and weak issued tokens.
+"""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
-from collections.abc import Iterable, Sequence
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
+from specdiff.classify import classify_field
+from specdiff.jwtkit import entropy_bits, parse_jwt
 from specdiff.model import (
+    ApiModel,
     AuthMode,
     Confidence,
     Exchange,
     Finding,
     Operation,
     PlannedRequest,
+    SecurityScheme,
     Severity,
 )
-from specdiff.probe import Probe, ProbeContext, evidence
+from specdiff.probe import Probe, ProbeContext, accepted, body_snippet, evidence
+from specdiff.redact import MASK, mask_value
+from specdiff.schema import Schema
 
-__all__ = ["PROBES", "MissingCredentialsAccepted"]
+__all__ = [
+    "PROBES",
+    "BrokenObjectLevelAuthorization",
+    "CheckedAfterValidation",
+    "ErrorOracle",
+    "InvalidTokenAccepted",
+    "MissingCredentialsAccepted",
+    "ScopeNotEnforced",
+    "TokenInQueryAccepted",
+    "UndocumentedRequirement",
+    "WeakIssuedToken",
+]
+
+_REFUSED = frozenset({401, 403})
+_INVALID_BODY = "no-credentials-invalid-input"
+"""Purpose of SD201's anonymous, deliberately invalid request to an unsafe operation."""
 
 
 class MissingCredentialsAccepted(Probe):
@@ -30,6 +60,10 @@ class MissingCredentialsAccepted(Probe):
     header, query or cookie). Safe methods by default; POST/PUT/PATCH/DELETE only with
     ``--unsafe``. Without credentials from the user, the baseline itself went without them, and a
     2xx there is judged directly.
+
+    Without ``--unsafe``, POST/PUT/PATCH/DELETE are probed too, but so that nothing can change:
+    no credentials AND a body that violates the schema (or, without a body, a path parameter that
+    violates its schema); SD208 judges the same answer.
 
     **Breach.** 2xx without credentials. Critical for unsafe methods (an anonymous write).
 
@@ -51,11 +85,15 @@ class MissingCredentialsAccepted(Probe):
     )
 
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
-        if not op.secured or not ctx.options.has_credentials or not ctx.baseline_ok:
+        if not op.secured or ctx.baseline is None:
             return
         if not (op.safe or ctx.options.unsafe):
+            invalid = invalid_request(op, ctx.baseline)
+            if invalid is not None and ctx.options.has_credentials:
+                yield dataclasses.replace(invalid, probe=self.code, purpose=_INVALID_BODY)
             return
-        assert ctx.baseline is not None
+        if not ctx.options.has_credentials or not ctx.baseline_ok:
+            return
         yield dataclasses.replace(
             ctx.baseline, auth=AuthMode.NONE, probe=self.code, purpose="no-credentials"
         )
@@ -63,6 +101,15 @@ class MissingCredentialsAccepted(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
+        for ex in exchanges:
+            if ex.request.purpose == _INVALID_BODY and ex.ok:
+                yield self.finding(
+                    f"{op.key} is secured by the document but answered {ex.status} to a request "
+                    "without credentials (and with deliberately invalid input)",
+                    evidence=evidence(ex, body_snippet(ex, 300)),
+                    severity=Severity.CRITICAL,
+                    confidence=Confidence.CERTAIN,
+                )
         if not op.secured or not ctx.baseline_ok:
             return
         assert ctx.baseline_exchange is not None
@@ -84,4 +131,657 @@ class MissingCredentialsAccepted(Probe):
             )
 
 
-PROBES: tuple[type[Probe], ...] = (MissingCredentialsAccepted,)
+# --------------------------------------------------------------------------- shared helpers
+
+
+def invalid_request(op: Operation, baseline: PlannedRequest) -> PlannedRequest | None:
+    """An anonymous copy of ``baseline`` that no schema-respecting server can act on.
+
+    With a request body: a JSON value of the wrong type. Without one: every path parameter
+    replaced by a value violating its schema (or, unconstrained, by an id that cannot exist).
+    None when neither is possible (an unsafe operation with no body and no path parameter).
+    """
+    if op.request_body is not None and op.request_body.content:
+        media = op.request_body.content[0]
+        types = media.schema.resolved().types if media.schema is not None else frozenset()
+        body = b"[]" if not types or "object" in types else b"{}"
+        headers = tuple((n, v) for n, v in baseline.headers if n.lower() != "content-type")
+        return dataclasses.replace(
+            baseline,
+            body=body,
+            headers=(*headers, ("Content-Type", "application/json")),
+            auth=AuthMode.NONE,
+        )
+    params = [p for p in op.parameters if p.location == "path"]
+    if not params:
+        return None
+    path = op.path
+    for param in params:
+        path = path.replace("{" + param.name + "}", _invalid_value(param.schema))
+    return dataclasses.replace(baseline, path=path, body=None, auth=AuthMode.NONE)
+
+
+def _invalid_value(schema: Schema | None) -> str:
+    types = schema.resolved().types if schema is not None else frozenset()
+    if types & {"integer", "number"}:
+        return "specdiff-not-a-number"
+    return "specdiff-invalid-0000"
+
+
+def _schemes(api: ApiModel, op: Operation) -> list[SecurityScheme]:
+    """The schemes of the operation's first security alternative."""
+    if not op.security:
+        return []
+    return [api.security_schemes[n] for n, _ in op.security[0] if n in api.security_schemes]
+
+
+def _is_bearer(scheme: SecurityScheme) -> bool:
+    return scheme.type in ("oauth2", "openIdConnect") or (
+        scheme.type == "http" and scheme.scheme == "bearer"
+    )
+
+
+def _filler(op: Operation, n: int) -> str:
+    """A deterministic random-looking credential no server issued."""
+    return "specdiff" + hashlib.sha256(f"{op.key}/{n}".encode()).hexdigest()[:32]
+
+
+def _custom(baseline: PlannedRequest, probe: str, purpose: str, **changes: Any) -> PlannedRequest:
+    return dataclasses.replace(
+        baseline, auth=AuthMode.CUSTOM, probe=probe, purpose=purpose, **changes
+    )
+
+
+def _accepted_findings(
+    probe: Probe, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange], what: str
+) -> Iterable[Finding]:
+    """One finding per accepted variant, keyed by its purpose."""
+    if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok:
+        return
+    for ex in exchanges:
+        if accepted(ctx, ex):
+            yield probe.finding(
+                f"{op.key} answered {ex.status} to {what} ({ex.request.purpose})",
+                key=ex.request.purpose,
+                evidence=evidence(ex, body_snippet(ex, 300)),
+                confidence=Confidence.CERTAIN,
+            )
+
+
+# --------------------------------------------------------------------------- SD202
+
+
+class InvalidTokenAccepted(Probe):
+    """SD202 auth.invalid-token-accepted: a random or malformed credential is accepted.
+
+    **Promise.** The operation is secured by a scheme: only credentials the API issued work.
+
+    **Probe.** After a 2xx baseline with the user's credentials, the request is sent with a
+    credential of the declared scheme that no server issued, instead of the user's: bearer,
+    OAuth2 and OpenID Connect get a random token, a malformed token and a random token under the
+    wrong scheme word (``Token``); an API key in a header, the query or a cookie gets a random
+    key in the same place; HTTP Basic gets a wrong user/password pair. At most three requests.
+
+    **Breach.** Any of them answers 2xx (and JSON when the baseline was JSON).
+
+    **Quiet when.** The baseline failed; the operation answers without any credential (that is
+    SD201); every variant is refused or fails otherwise.
+
+    **Remediation.** Verify every credential: look the key up, check the token's signature
+    and claims (``jwt.decode(token, key, algorithms=["HS256"])`` with PyJWT), compare secrets in
+    constant time, and fail closed on any error.
+    """
+
+    code = "SD202"
+    remediation = (
+        "Verify every credential against what the API issued (signature and claims of a JWT, a "
+        "lookup of an API key, a constant-time password check) and fail closed on any error."
+    )
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok or ctx.baseline is None:
+            return
+        base = ctx.baseline
+        variants: list[PlannedRequest] = []
+        for scheme in _schemes(ctx.api, op):
+            if _is_bearer(scheme):
+                for purpose, value in (
+                    ("random-token", f"Bearer {_filler(op, 1)}"),
+                    ("malformed-token", "Bearer specdiff.%%%.malformed"),
+                    ("wrong-scheme-word", f"Token {_filler(op, 2)}"),
+                ):
+                    headers = (*base.headers, ("Authorization", value))
+                    variants.append(_custom(base, self.code, purpose, headers=headers))
+            elif scheme.type == "http" and scheme.scheme == "basic":
+                pair = base64.b64encode(b"specdiff:not-the-password").decode()
+                headers = (*base.headers, ("Authorization", f"Basic {pair}"))
+                variants.append(_custom(base, self.code, "wrong-basic-pair", headers=headers))
+            elif scheme.type == "apiKey" and scheme.param_name:
+                variants.append(self._api_key(base, scheme, _filler(op, 3)))
+        yield from variants[:3]
+
+    def _api_key(self, base: PlannedRequest, scheme: SecurityScheme, value: str) -> PlannedRequest:
+        assert scheme.param_name is not None
+        if scheme.param_location == "query":
+            query = (*base.query, (scheme.param_name, value))
+            return _custom(base, self.code, "random-api-key", query=query)
+        if scheme.param_location == "cookie":
+            header = ("Cookie", f"{scheme.param_name}={value}")
+            return _custom(base, self.code, "random-api-key", headers=(*base.headers, header))
+        headers = (*base.headers, (scheme.param_name, value))
+        return _custom(base, self.code, "random-api-key", headers=headers)
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        return _accepted_findings(self, op, ctx, exchanges, "a credential it never issued")
+
+
+# --------------------------------------------------------------------------- SD207
+
+_QUERY_NAMES = ("access_token", "token", "api_key")
+
+
+class TokenInQueryAccepted(Probe):
+    """SD207 auth.token-in-query-accepted: the credential works from the URL's query string.
+
+    **Promise.** The scheme puts the credential in a header (``Authorization`` or an API-key
+    header); URLs end up in access logs, browser history and ``Referer`` headers.
+
+    **Probe.** After a 2xx baseline, the user's own credential is moved from its header to the
+    query parameters ``access_token``, ``token`` and ``api_key`` (one request each), with no
+    header. Only to the base URL's own origin, never over plain HTTP.
+
+    **Breach.** A variant answers 2xx (JSON when the baseline was JSON). The key is the
+    parameter name.
+
+    **Quiet when.** The baseline failed; the operation answers without any credential (SD201);
+    the credential is already a query parameter; all
+    variants are refused.
+
+    **Remediation.** Read credentials from the header the document declares only; in Flask,
+    never fall back to ``request.args.get("token")``.
+    """
+
+    code = "SD207"
+    remediation = (
+        "Accept the credential only where the document declares it (the Authorization or API "
+        "key header); remove any fallback to request.args such as ?token= or ?access_token=."
+    )
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok or ctx.baseline is None:
+            return
+        creds = ctx.options.auth.credentials
+        value = creds.bearer_token
+        if value is None:
+            keys = {
+                s.param_name.lower()
+                for s in _schemes(ctx.api, op)
+                if s.type == "apiKey" and s.param_location == "header" and s.param_name
+            }
+            value = next((v for n, v in creds.headers if n.lower() in keys), None)
+        if value is None:
+            return
+        for name in _QUERY_NAMES:
+            yield _custom(ctx.baseline, self.code, name, query=(*ctx.baseline.query, (name, value)))
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        return _accepted_findings(self, op, ctx, exchanges, "its credential in the query string")
+
+
+# --------------------------------------------------------------------------- SD208
+
+
+class CheckedAfterValidation(Probe):
+    """SD208 auth.checked-after-validation: input is processed before authentication.
+
+    **Promise.** A secured unsafe operation (POST/PUT/PATCH/DELETE) refuses strangers before it
+    looks at what they sent.
+
+    **Probe.** None of its own: SD201 sends every secured unsafe operation, without
+    ``--unsafe``, a request with no credentials and a body that violates the schema (or, with
+    no body, an invalid path parameter). Nothing can be created or deleted.
+
+    **Breach.** That request answers 400 or 422: the server parsed and validated the input of
+    an unauthenticated caller (2xx is SD201 at critical severity).
+
+    **Quiet when.** The answer is 401/403 (auth first), 404, or anything else.
+
+    **Remediation.** Authenticate first: in Flask, put the auth decorator outermost (or use a
+    ``before_request`` hook) so validation never runs for anonymous callers.
+    """
+
+    code = "SD208"
+    remediation = (
+        "Authenticate before validating: make the auth check the outermost decorator or a "
+        "before_request hook, so anonymous input is never parsed."
+    )
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        for ex in ctx.earlier:
+            if ex.request.purpose == _INVALID_BODY and ex.status in (400, 422):
+                yield self.finding(
+                    f"{op.key} answered {ex.status} to an unauthenticated request with invalid "
+                    "input: it validated the input before it checked authentication",
+                    evidence=evidence(ex, body_snippet(ex, 300)),
+                    confidence=Confidence.CERTAIN,
+                )
+
+
+# --------------------------------------------------------------------------- SD209
+
+_CAUSE_WORDS = re.compile(
+    r"expired|expir|signature|padding|segment|decod|base64|algorithm|\balg\b|claim|audience|"
+    r"issuer|not yet valid|immature|malformed|exception|traceback|error:|invalid header|"
+    r"invalid crypto|jwt",
+    re.IGNORECASE,
+)
+_VOLATILE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|"
+    r"\d{4}-\d\d-\d\dt[\d:.]+z?|[0-9a-f]{16,}|\d+",
+    re.IGNORECASE,
+)
+_ORACLE_PURPOSES = {
+    "no-credentials": "missing",
+    "malformed-token": "malformed",
+    "flipped-signature": "bad-signature",
+    "expired-token": "expired",
+    "exp-past": "expired",
+}
+
+
+class ErrorOracle(Probe):
+    """SD209 auth.error-oracle: refusals differ in ways that name the cause.
+
+    **Promise.** A refused credential is refused the same way whatever was wrong with it.
+
+    **Probe.** None of its own: it compares the 401/403 bodies that SD201 (missing credential),
+    SD202 (malformed token), SD204 (badly signed JWT) and SD205 (expired token, when one is
+    known) already received for the operation.
+
+    **Breach.** The bodies differ once volatile parts (request ids, timestamps, numbers) are
+    removed, and a body names the cause: ``expired``, ``signature``, ``padding``, ``segments``,
+    decoder or exception text.
+
+    **Quiet when.** The refusals are identical, differ only in volatile parts, or differ
+    without naming a cause; fewer than two refusals were seen.
+
+    **Remediation.** Answer every authentication failure with the same body (e.g.
+    ``{"error": "unauthorized"}`` and ``WWW-Authenticate: Bearer``); log the cause server-side.
+    """
+
+    code = "SD209"
+    confidence = Confidence.FIRM
+    remediation = (
+        "Answer every authentication failure with one fixed body such as "
+        '{"error": "unauthorized"}; log the reason (expired, bad signature ...) on the server, '
+        "never in the response."
+    )
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        refusals: dict[str, Exchange] = {}
+        for ex in ctx.earlier:
+            label = _ORACLE_PURPOSES.get(ex.request.purpose)
+            if label and ex.status in _REFUSED:
+                refusals.setdefault(label, ex)
+        if len(refusals) < 2:
+            return
+        shapes = {label: _VOLATILE.sub("#", ex.text.lower()) for label, ex in refusals.items()}
+        if len(set(shapes.values())) < 2:
+            return
+        common = set.intersection(*(set(_CAUSE_WORDS.findall(s)) for s in shapes.values()))
+        telling = {
+            label: ex
+            for label, ex in refusals.items()
+            if set(_CAUSE_WORDS.findall(shapes[label])) - common
+        }
+        if not telling:
+            return
+        label, ex = sorted(telling.items())[0]
+        texts = "\n".join(f"{lab}: {body_snippet(e, 120)}" for lab, e in sorted(refusals.items()))
+        ev = evidence(ex, texts)
+        sent = dict(ex.sent_headers).get("Authorization", "").partition(" ")[2]
+        if ex.request.auth is AuthMode.CUSTOM and sent:
+            # a forged variant may carry most of the user's real signature: never show it
+            ev = dataclasses.replace(
+                ev, request=ev.request.replace(sent, MASK), curl=ev.curl.replace(sent, MASK)
+            )
+        yield self.finding(
+            f"{op.key} refuses credentials with bodies that name the cause "
+            f"({', '.join(sorted(telling))} differ from the others)",
+            evidence=ev,
+        )
+
+
+# --------------------------------------------------------------------------- SD210
+
+
+class UndocumentedRequirement(Probe):
+    """SD210 auth.undocumented-requirement: open by the document, refused at runtime.
+
+    **Promise.** The operation's effective ``security`` is empty or allows anonymous access
+    (``{}``): anyone may call it.
+
+    **Probe.** The baseline request of a safe operation is sent without any credentials (when
+    the user gave none, the baseline itself is judged).
+
+    **Breach.** 401 or 403: the contract is wrong (clients generated from it will fail).
+
+    **Quiet when.** The operation is secured or unsafe; the anonymous answer is anything else.
+
+    **Remediation.** Document the requirement (``security: [{bearerAuth: []}]``), or stop
+    requiring credentials on the route if it is meant to be open.
+    """
+
+    code = "SD210"
+    confidence = Confidence.CERTAIN
+    remediation = (
+        "Make the document and the code agree: declare the operation's security requirement, "
+        "or remove the authentication check from a route that is meant to be open."
+    )
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        if op.secured or not op.safe or ctx.baseline is None or not ctx.options.has_credentials:
+            return
+        yield dataclasses.replace(
+            ctx.baseline, auth=AuthMode.NONE, probe=self.code, purpose="no-credentials"
+        )
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        if op.secured or not op.safe:
+            return
+        anonymous = list(exchanges) if ctx.options.has_credentials else [ctx.baseline_exchange]
+        for ex in anonymous:
+            if ex is not None and ex.status in _REFUSED:
+                yield self.finding(
+                    f"{op.key} is open by the document but answered {ex.status} without "
+                    "credentials",
+                    evidence=evidence(ex, body_snippet(ex, 200)),
+                )
+
+
+# --------------------------------------------------------------------------- SD211
+
+
+def _required_scopes(op: Operation) -> list[frozenset[str]]:
+    return [frozenset(s for _, scopes in alt for s in scopes) for alt in op.security if alt]
+
+
+def _token_scopes(token: str | None) -> frozenset[str] | None:
+    parsed = parse_jwt(token)
+    if parsed is None:
+        return None
+    raw = parsed.claims.get("scope", parsed.claims.get("scp"))
+    if isinstance(raw, str):
+        return frozenset(raw.split())
+    if isinstance(raw, list):
+        return frozenset(str(s) for s in raw)
+    return frozenset()
+
+
+class ScopeNotEnforced(Probe):
+    """SD211 auth.scope-not-enforced: a token without the required scope is accepted.
+
+    **Promise.** The operation's security requirement names OAuth2/OIDC scopes; a token
+    without them must be refused (403).
+
+    **Probe.** After a 2xx baseline, the request is sent with the low-privilege identity
+    (``--token-low``/``--header-low``). When that token is a JWT whose ``scope``/``scp`` claim
+    holds every scope of some alternative, the operation is skipped.
+
+    **Breach.** 2xx (JSON when the baseline was JSON). Firm when the token's scopes were read
+    from its claims; tentative for an opaque token (the user vouches that it lacks the scope).
+
+    **Quiet when.** No low identity, or it equals identity A; the operation names no scope;
+    the low token holds the scopes; the answer is 401/403/404 or any non-2xx.
+
+    **Remediation.** Check the scope on every scoped route (e.g. a ``@require_scope("admin")``
+    decorator reading the token's ``scope`` claim) and answer 403 ``insufficient_scope``.
+    """
+
+    code = "SD211"
+    remediation = (
+        "Check the token's scopes on every route whose security requirement names them and "
+        'answer 403 (WWW-Authenticate: Bearer error="insufficient_scope") when one is missing.'
+    )
+
+    def _applies(self, op: Operation, ctx: ProbeContext) -> tuple[bool, Confidence]:
+        required = _required_scopes(op)
+        if not op.secured or "low" not in ctx.options.identities or not any(required):
+            return False, Confidence.TENTATIVE
+        held = _token_scopes(ctx.options.auth.credentials_low.bearer_token)
+        if held is None:
+            return True, Confidence.TENTATIVE
+        return all(not need <= held for need in required), Confidence.FIRM
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        if not ctx.baseline_ok or ctx.baseline is None or not self._applies(op, ctx)[0]:
+            return
+        yield dataclasses.replace(
+            ctx.baseline, identity="low", probe=self.code, purpose="low-privilege"
+        )
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        applies, confidence = self._applies(op, ctx)
+        if not applies or not ctx.baseline_ok:
+            return
+        scopes = " or ".join(" ".join(sorted(s)) for s in _required_scopes(op) if s)
+        for ex in exchanges:
+            if accepted(ctx, ex):
+                yield self.finding(
+                    f"{op.key} requires the scope {scopes}, yet answered {ex.status} to the "
+                    "low-privilege identity",
+                    evidence=evidence(ex, body_snippet(ex, 200)),
+                    confidence=confidence,
+                )
+
+
+# --------------------------------------------------------------------------- SD212
+
+_ID_NAME = re.compile(r"(^|_)(id|uuid)$|[a-z0-9](Id|Uuid)$")
+
+
+def _identifying(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(id fields, personal/secret fields) at the top level of an object body."""
+    if not isinstance(body, Mapping):
+        return {}, {}
+    ids = {
+        k: v
+        for k, v in body.items()
+        if _ID_NAME.search(k) and isinstance(v, (str, int)) and not isinstance(v, bool)
+    }
+    personal = {k: v for k, v in body.items() if classify_field(k, v) is not None}
+    return ids, personal
+
+
+class BrokenObjectLevelAuthorization(Probe):
+    """SD212 auth.bola: identity B is served identity A's object.
+
+    **Promise.** A secured item operation (a path parameter names the object) returns an
+    object only to the caller allowed to see it.
+
+    **Probe.** The baseline request, whose path ids were harvested from identity A's own
+    responses, is sent again with identity B's credentials (``--token-b``/``--header-b``).
+
+    **Breach.** B gets 2xx JSON carrying A's object: the same id values as A's answer and at
+    least one of A's personal or secret values (e-mail, phone, key ...), which marks the object
+    as someone's own rather than shared.
+
+    **Quiet when.** B is not given or equals A; the operation is open (public by spec) or has
+    no path parameter; the baseline failed; B gets 403/404 or another object; A's object
+    carries no personal value (a shared catalogue entry looks the same to everyone).
+
+    **Remediation.** Scope every lookup to the caller: ``Order.query.filter_by(id=order_id,
+    owner_id=current_user.id)`` and answer 404 when nothing matches.
+    """
+
+    code = "SD212"
+    remediation = (
+        "Authorize every object access against the caller: look objects up by id AND owner "
+        "(e.g. filter_by(id=order_id, owner_id=current_user.id)) and answer 404 otherwise."
+    )
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        if not self._applies(op, ctx) or ctx.baseline is None:
+            return
+        yield dataclasses.replace(ctx.baseline, identity="b", probe=self.code, purpose="identity-b")
+
+    def _applies(self, op: Operation, ctx: ProbeContext) -> bool:
+        return (
+            op.secured
+            and "b" in ctx.options.identities
+            and any(p.location == "path" for p in op.parameters)
+            and ctx.baseline_ok
+            and ctx.baseline_exchange is not None
+            and ctx.baseline_exchange.is_json
+        )
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        if not self._applies(op, ctx):
+            return
+        assert ctx.baseline_exchange is not None
+        ids, personal = _identifying(ctx.baseline_exchange.json())
+        if not personal:
+            return
+        for ex in exchanges:
+            body = ex.json() if accepted(ctx, ex) else None
+            if not isinstance(body, Mapping):
+                continue
+            if any(body.get(k) != v for k, v in ids.items()):
+                continue
+            shared = sorted(k for k, v in personal.items() if body.get(k) == v)
+            if not shared:
+                continue
+            proof = ", ".join(f"$.{k} = {mask_value(personal[k])}" for k in shared)
+            yield self.finding(
+                f"{op.key} served identity A's object to identity B ({ex.status}); "
+                f"it carries A's {', '.join(shared)}",
+                evidence=evidence(ex, proof),
+                confidence=Confidence.FIRM,
+            )
+
+
+# --------------------------------------------------------------------------- SD213
+
+_TOKEN_FIELDS = frozenset(
+    {
+        "access_token",
+        "token",
+        "api_key",
+        "apikey",
+        "auth_token",
+        "session_token",
+        "refresh_token",
+        "accesstoken",
+        "apiKey",
+        "accessToken",
+        "refreshToken",
+    }
+)
+_MIN_BITS = 128
+_MAX_STEP = 1000
+
+
+def _issued_tokens(body: Any) -> dict[str, str]:
+    """``{"$.access_token": value}`` for token fields at the top level or one level down."""
+    found: dict[str, str] = {}
+    if not isinstance(body, Mapping):
+        return found
+    for key, value in body.items():
+        if key in _TOKEN_FIELDS and isinstance(value, str) and parse_jwt(value) is None:
+            found[f"$.{key}"] = value
+        elif isinstance(value, Mapping):
+            for sub, inner in value.items():
+                if sub in _TOKEN_FIELDS and isinstance(inner, str) and parse_jwt(inner) is None:
+                    found[f"$.{key}.{sub}"] = inner
+    return found
+
+
+def _sequential(first: str, second: str) -> bool:
+    """Two issues that differ only in a counter: same prefix, numeric tails close together."""
+    a, b = re.match(r"^(.*?)(\d+)$", first), re.match(r"^(.*?)(\d+)$", second)
+    if a is None or b is None or a.group(1) != b.group(1) or first == second:
+        return False
+    return 0 < abs(int(b.group(2)) - int(a.group(2))) <= _MAX_STEP
+
+
+class WeakIssuedToken(Probe):
+    """SD213 auth.weak-token: the API issues short or predictable opaque tokens.
+
+    **Promise.** Tokens the API hands out (``access_token``, ``token``, ``api_key`` ... fields
+    of its answers) cannot be guessed.
+
+    **Probe.** The baseline answer's token fields (top level and one level down; JWTs are
+    skipped, their strength is their signature) are measured: length x log2 of the alphabet
+    they use. A safe operation that issued one is asked once more to compare two issues.
+
+    **Breach.** Under 128 bits of estimated entropy, or two issues that differ only by a small
+    step in a trailing counter (``tok-1041``, ``tok-1042``).
+
+    **Quiet when.** No token field; a JWT; 128 bits or more and unrelated issues.
+
+    **Remediation.** Generate tokens from a CSPRNG with at least 128 bits:
+    ``secrets.token_urlsafe(32)`` in Python.
+    """
+
+    code = "SD213"
+    remediation = (
+        "Issue tokens from a cryptographic random source with at least 128 bits of entropy, "
+        "e.g. secrets.token_urlsafe(32); never counters, timestamps or short codes."
+    )
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        if not ctx.baseline_ok or ctx.baseline is None or not op.safe:
+            return
+        assert ctx.baseline_exchange is not None
+        if _issued_tokens(ctx.baseline_exchange.json()):
+            yield dataclasses.replace(ctx.baseline, probe=self.code, purpose="second-issue")
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        if not ctx.baseline_ok or ctx.baseline_exchange is None:
+            return
+        base = ctx.baseline_exchange
+        first = _issued_tokens(base.json())
+        second = next((_issued_tokens(ex.json()) for ex in exchanges if ex.ok), {})
+        for path, value in sorted(first.items()):
+            bits = entropy_bits(value)
+            again = second.get(path)
+            if again is not None and _sequential(value, again):
+                reason = "two issues differ only by a small step of a trailing counter"
+            elif bits < _MIN_BITS:
+                reason = f"about {bits:.0f} bits of entropy (under {_MIN_BITS})"
+            else:
+                continue
+            yield self.finding(
+                f"{op.key} issues a weak token at {path}: {reason}",
+                key=path,
+                evidence=evidence(base, f"{path} = {mask_value(value)}"),
+            )
+
+
+PROBES: tuple[type[Probe], ...] = (
+    MissingCredentialsAccepted,
+    InvalidTokenAccepted,
+    TokenInQueryAccepted,
+    CheckedAfterValidation,
+    ErrorOracle,
+    UndocumentedRequirement,
+    ScopeNotEnforced,
+    BrokenObjectLevelAuthorization,
+    WeakIssuedToken,
+)

@@ -19,7 +19,14 @@ import typer
 
 from specdiff import __version__
 from specdiff.catalogue import CATALOGUE
-from specdiff.config import Credentials, ScanConfig, parse_header, parse_pair
+from specdiff.config import (
+    Credentials,
+    ScanConfig,
+    load_jwks,
+    parse_header,
+    parse_login,
+    parse_pair,
+)
 from specdiff.errors import SpecdiffError
 from specdiff.model import Report, Severity
 
@@ -108,6 +115,59 @@ def check(
         list[str] | None,
         typer.Option("--query", help="'name=value' credential sent in the query string."),
     ] = None,
+    token_b: Annotated[
+        str | None,
+        typer.Option(
+            "--token-b",
+            "--auth-b",
+            envvar="SPECDIFF_TOKEN_B",
+            help="A second user's bearer token (identity B, for SD212 BOLA).",
+        ),
+    ] = None,
+    header_b: Annotated[
+        list[str] | None,
+        typer.Option("--header-b", help="'Name: value' credential header of identity B."),
+    ] = None,
+    token_low: Annotated[
+        str | None,
+        typer.Option(
+            "--token-low",
+            "--auth-low",
+            envvar="SPECDIFF_TOKEN_LOW",
+            help="A valid token lacking some required scope (for SD211).",
+        ),
+    ] = None,
+    header_low: Annotated[
+        list[str] | None,
+        typer.Option("--header-low", help="'Name: value' credential header of the low identity."),
+    ] = None,
+    jwt_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SPECDIFF_JWT_SECRET",
+            help="The HS* signing secret of the API's JWTs (SD205 claim attacks).",
+        ),
+    ] = None,
+    expired_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SPECDIFF_EXPIRED_TOKEN", help="An expired token of the API (SD205, SD209)."
+        ),
+    ] = None,
+    jwks: Annotated[
+        Path | None, typer.Option(help="The API's public JWK set (JSON) for SD216.")
+    ] = None,
+    login: Annotated[
+        str | None,
+        typer.Option(help="Obtain identity A's token first: 'POST /auth/login'."),
+    ] = None,
+    login_body: Annotated[
+        str | None,
+        typer.Option(help="The login request's JSON body, inline or '@file.json'."),
+    ] = None,
+    token_path: Annotated[
+        str, typer.Option(help="Where the login response carries the token.")
+    ] = "$.access_token",
     param: Annotated[
         list[str] | None,
         typer.Option("--param", "-p", help="'name=value' for a path/query/header parameter."),
@@ -146,6 +206,20 @@ def check(
                 headers=tuple(headers),
                 query=tuple(parse_pair(q, "--query") for q in query or ()),
             ),
+            credentials_b=Credentials.build(
+                token=token_b,
+                headers=tuple(parse_header(h) for h in header_b or ()),
+                identity="B",
+            ),
+            credentials_low=Credentials.build(
+                token=token_low,
+                headers=tuple(parse_header(h) for h in header_low or ()),
+                identity="LOW",
+            ),
+            jwt_secret=jwt_secret or None,
+            expired_token=expired_token or None,
+            jwks=load_jwks(str(jwks)) if jwks else (),
+            login=parse_login(login, login_body, token_path) if login else None,
             params=tuple(parse_pair(p, "--param") for p in param or ()),
             ca_bundle=str(ca_bundle) if ca_bundle else None,
             insecure=insecure,
@@ -185,6 +259,8 @@ def demo(
                 base_url=twin.https_url,
                 http_url=twin.http_url,
                 credentials=Credentials.build(token=twin.token),
+                credentials_b=Credentials.build(token=twin.token_b, identity="B"),
+                credentials_low=Credentials.build(token=twin.token_low, identity="LOW"),
                 ca_bundle=str(twin.ca_pem),
                 unsafe=unsafe,
                 fail_on=fail_on.severity(),

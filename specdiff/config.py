@@ -7,7 +7,11 @@ after this point reads options from anywhere else.
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from specdiff.errors import ConfigError
@@ -15,11 +19,15 @@ from specdiff.model import Severity
 from specdiff.redact import Redactor
 
 __all__ = [
+    "AuthMaterial",
     "Credentials",
+    "LoginStep",
     "ScanConfig",
     "derive_http_url",
     "is_loopback",
+    "load_jwks",
     "parse_header",
+    "parse_login",
     "parse_pair",
 ]
 
@@ -43,17 +51,29 @@ class Credentials:
         token: str | None = None,
         headers: tuple[tuple[str, str], ...] = (),
         query: tuple[tuple[str, str], ...] = (),
+        identity: str = "",
     ) -> Credentials:
+        """``identity`` (``"B"``, ``"LOW"``) names the variables: ``SPECDIFF_TOKEN_B``."""
+        tag = f"_{identity.upper()}" if identity else ""
         all_headers = list(headers)
         env: list[tuple[str, str]] = []
         if token:
             all_headers.append(("Authorization", f"Bearer {token}"))
-            env.append((token, "SPECDIFF_TOKEN"))
+            env.append((token, "SPECDIFF_TOKEN" + tag))
         for name, value in headers:
-            env.append((value, "SPECDIFF_HEADER_" + _env_suffix(name)))
+            env.append((value, f"SPECDIFF_HEADER{tag}_" + _env_suffix(name)))
         for name, value in query:
-            env.append((value, "SPECDIFF_QUERY_" + _env_suffix(name)))
+            env.append((value, f"SPECDIFF_QUERY{tag}_" + _env_suffix(name)))
         return cls(tuple(all_headers), tuple(query), tuple(env))
+
+    @property
+    def bearer_token(self) -> str | None:
+        """The token of an ``Authorization: Bearer`` header, if that is how it travels."""
+        for name, value in self.headers:
+            scheme, _, token = value.partition(" ")
+            if name.lower() == "authorization" and scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+        return None
 
     def redactor(self) -> Redactor:
         return Redactor(self.env_names)
@@ -61,6 +81,99 @@ class Credentials:
 
 def _env_suffix(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).upper()
+
+
+@dataclass(frozen=True, slots=True)
+class LoginStep:
+    """``--login 'POST /auth/login' --login-body @creds.json --token-path $.access_token``.
+
+    The runner sends it before the baselines and again when identity A's token is refused
+    mid-run; the token found at ``token_path`` becomes A's bearer token.
+    """
+
+    method: str
+    path: str
+    body: bytes
+    token_path: tuple[str, ...]
+    """``$.data.access_token`` as ``("data", "access_token")``."""
+    content_type: str = "application/json"
+
+    def secrets(self) -> tuple[str, ...]:
+        """String values of a JSON login body (the password): redacted everywhere."""
+        try:
+            doc = json.loads(self.body)
+        except ValueError:
+            return (self.body.decode("utf-8", "replace"),)
+        return tuple(v for v in _strings(doc) if len(v) >= 4)
+
+    def token_in(self, body: Any) -> str | None:
+        """The token at ``token_path`` in a parsed response body, when it is a string."""
+        for part in self.token_path:
+            if not isinstance(body, dict):
+                return None
+            body = body.get(part)
+        return body if isinstance(body, str) and body else None
+
+
+def _strings(doc: Any) -> list[str]:
+    if isinstance(doc, str):
+        return [doc]
+    if isinstance(doc, dict):
+        return [s for v in doc.values() for s in _strings(v)]
+    if isinstance(doc, list):
+        return [s for v in doc for s in _strings(v)]
+    return []
+
+
+_LOGIN = re.compile(r"^(POST|PUT|GET)\s+(/\S*)$", re.IGNORECASE)
+_TOKEN_PATH = re.compile(r"^\$(\.[A-Za-z0-9_\-]+)+$")
+
+
+def parse_login(operation: str, body: str | None, token_path: str) -> LoginStep:
+    """Build a :class:`LoginStep`; ``body`` is inline JSON or ``@file``."""
+    match = _LOGIN.match(operation.strip())
+    if not match:
+        raise ConfigError(f"--login must look like 'POST /auth/login', got {operation!r}")
+    if not _TOKEN_PATH.match(token_path):
+        raise ConfigError(f"--token-path must look like '$.access_token', got {token_path!r}")
+    raw = body or ""
+    if raw.startswith("@"):
+        try:
+            raw = Path(raw[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--login-body {raw}: {exc.strerror or exc}") from None
+    return LoginStep(
+        method=match.group(1).upper(),
+        path=match.group(2),
+        body=raw.encode(),
+        token_path=tuple(token_path[2:].split(".")),
+    )
+
+
+def load_jwks(path: str) -> tuple[dict[str, Any], ...]:
+    """The keys of a JWKS file (``{"keys": [...]}``) or of a single JWK."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"--jwks {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"--jwks {path}: not JSON ({exc})") from None
+    keys = doc.get("keys", [doc]) if isinstance(doc, dict) else None
+    if not isinstance(keys, list) or not all(isinstance(k, dict) and "kty" in k for k in keys):
+        raise ConfigError(f"--jwks {path}: expected a JWK set {{'keys': [...]}} or one JWK")
+    return tuple(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthMaterial:
+    """Credential material the auth probes read (in memory only; reports are redacted)."""
+
+    credentials: Credentials = field(default_factory=Credentials)
+    """Identity A, as the runner attaches it (after a login step, the obtained token)."""
+    credentials_low: Credentials = field(default_factory=Credentials)
+    jwt_secret: str | None = None
+    expired_token: str | None = None
+    jwks: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +185,14 @@ class ScanConfig:
     http_url: str | None = None
     """The plain-HTTP twin; derived from ``base_url`` when None (same host, http, port 80)."""
     credentials: Credentials = field(default_factory=Credentials)
+    credentials_b: Credentials = field(default_factory=Credentials)
+    """Identity B (``--token-b``/``--header-b``) for SD212."""
+    credentials_low: Credentials = field(default_factory=Credentials)
+    """A low-privilege identity (``--token-low``/``--header-low``) for SD211."""
+    jwt_secret: str | None = None
+    expired_token: str | None = None
+    jwks: tuple[dict[str, Any], ...] = ()
+    login: LoginStep | None = None
     params: tuple[tuple[str, str], ...] = ()
     ca_bundle: str | None = None
     insecure: bool = False
@@ -98,6 +219,22 @@ class ScanConfig:
             raise ConfigError("--timeout must be positive")
         if self.max_requests < 1:
             raise ConfigError("--max-requests must be at least 1")
+
+    def redactor(self) -> Redactor:
+        """Every secret of the run: all identities, the JWT secret, the expired token, the
+        login body's values."""
+        secrets = [
+            *self.credentials.env_names,
+            *self.credentials_b.env_names,
+            *self.credentials_low.env_names,
+        ]
+        if self.jwt_secret:
+            secrets.append((self.jwt_secret, "SPECDIFF_JWT_SECRET"))
+        if self.expired_token:
+            secrets.append((self.expired_token, "SPECDIFF_EXPIRED_TOKEN"))
+        if self.login is not None:
+            secrets += [(value, "SPECDIFF_LOGIN_SECRET") for value in self.login.secrets()]
+        return Redactor(secrets)
 
     @property
     def effective_http_url(self) -> str | None:

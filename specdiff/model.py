@@ -304,6 +304,9 @@ class PlannedRequest:
     """The rule code that planned it, or ``baseline``."""
     purpose: str = "baseline"
     """What the variant tests, e.g. ``no-credentials``."""
+    identity: Literal["a", "b", "low"] = "a"
+    """Whose credentials ``AuthMode.USER`` attaches: the user's (A), a second user's (B,
+    ``--token-b``) or a low-privilege one (``--token-low``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,14 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 from specdiff.catalogue import CATALOGUE, Rule, rule
 from specdiff.classify import classify_field, classify_value
+from specdiff.config import AuthMaterial
 from specdiff.errors import ProbeError
 from specdiff.model import (
     ApiModel,
@@ -42,6 +43,7 @@ __all__ = [
     "Probe",
     "ProbeContext",
     "ProbeOptions",
+    "accepted",
     "body_snippet",
     "evidence",
     "load_probes",
@@ -61,6 +63,11 @@ class ProbeOptions:
     """The user gave credentials, so the baseline carried them."""
     http_twin: bool = False
     """A plain-HTTP twin of the base URL is known (``--http-url`` or derived)."""
+    identities: frozenset[str] = frozenset()
+    """Extra identities the runner can attach: ``"b"`` and/or ``"low"``, each only when given
+    and different from identity A's credentials."""
+    auth: AuthMaterial = field(default_factory=AuthMaterial)
+    """Credential material for mutation probes (JWT attacks, moved tokens)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,17 @@ class ProbeContext:
     """The synthesized valid request for the operation (sent only if safe or ``--unsafe``)."""
     baseline_exchange: Exchange | None = None
     """What the baseline got back, with the user's credentials; None when it was not sent."""
+    earlier: tuple[Exchange, ...] = ()
+    """The exchanges of the probes that ran before this one on the same operation (in code
+    order), so a probe can judge answers another probe already asked for (SD208, SD209)."""
+
+    @property
+    def anonymous_ok(self) -> bool:
+        """SD201's request without credentials already answered like the baseline: the
+        operation checks no credential at all, so mutated credentials prove nothing more."""
+        return any(
+            ex.request.purpose == "no-credentials" and accepted(self, ex) for ex in self.earlier
+        )
 
     @property
     def baseline_ok(self) -> bool:
@@ -95,6 +113,10 @@ class Probe:
 
     def check_spec(self, api: ApiModel) -> Iterable[Finding]:
         """Static findings from the document alone (no request)."""
+        return ()
+
+    def check_credentials(self, api: ApiModel, options: ProbeOptions) -> Iterable[Finding]:
+        """Findings about the user's credentials themselves, once per run (no request)."""
         return ()
 
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
@@ -136,6 +158,14 @@ class Probe:
 
 
 # --------------------------------------------------------------------------- evidence helpers
+
+
+def accepted(ctx: ProbeContext, ex: Exchange) -> bool:
+    """``ex`` got what the baseline got: 2xx, and JSON when the baseline answered JSON (a login
+    page served with 200 is not the resource)."""
+    base = ctx.baseline_exchange
+    return ex.ok and (base is None or not base.is_json or ex.is_json)
+
 
 _SNIPPET_LIMIT = 400
 

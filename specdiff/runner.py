@@ -7,7 +7,12 @@ a cap, redirects never followed (probes judge them). Network failures become exc
 
 The runner is also where specdiff's own safety is enforced: the user's credentials are attached
 only to requests for the base URL's origin, never to the plain-HTTP twin, and never over plain
-HTTP unless the base URL itself is a loopback http:// URL.
+HTTP unless the base URL itself is a loopback http:// URL. The same holds for every identity
+(A, B, low) and for requests whose probe placed a credential itself (``AuthMode.CUSTOM``: a
+mutated or moved token): those go only to the base URL's origin, never to the plain-HTTP twin.
+
+With a login step, the runner obtains identity A's token before the run and once more when a
+request of A's is refused with 401 mid-run (a token that expired), then retries that request.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from specdiff.config import Credentials, is_loopback
+from specdiff.config import Credentials, LoginStep, is_loopback
+from specdiff.errors import PreflightError
 from specdiff.model import AuthMode, Exchange, PlannedRequest
 
 __all__ = ["Runner", "RunnerLimits", "make_client"]
 
 _USER_AGENT = "specdiff"
+_MAX_RELOGINS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +81,24 @@ class Runner:
         credentials: Credentials | None = None,
         limits: RunnerLimits | None = None,
         on_request: Callable[[], None] | None = None,
+        credentials_b: Credentials | None = None,
+        credentials_low: Credentials | None = None,
+        login: LoginStep | None = None,
+        on_secret: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self._http_client = http_client or client
         self._base = base_url.rstrip("/")
         self._http_base = http_url.rstrip("/") if http_url else None
         self._credentials = credentials or Credentials()
+        self._identities = {
+            "b": credentials_b or Credentials(),
+            "low": credentials_low or Credentials(),
+        }
+        self._login = login
+        self._on_secret = on_secret
+        self._login_lock = asyncio.Lock()
+        self._relogins = 0
         self._limits = limits or RunnerLimits()
         self._semaphore = asyncio.Semaphore(self._limits.concurrency)
         self._sent = 0
@@ -93,6 +112,11 @@ class Runner:
         return self._sent
 
     @property
+    def credentials(self) -> Credentials:
+        """Identity A as it is attached now (after a login step: the obtained token)."""
+        return self._credentials
+
+    @property
     def budget_left(self) -> int:
         return self._limits.max_requests - self._sent
 
@@ -102,27 +126,83 @@ class Runner:
             raise ValueError("no plain-HTTP twin configured")
         query = list(req.query)
         if self._attach_credentials(req):
-            query += list(self._credentials.query)
+            query += list(self._credentials_for(req).query)
         url = base + (req.path if req.path.startswith("/") else "/" + req.path)
         return url + ("?" + urlencode(query) if query else "")
+
+    def _credentials_for(self, req: PlannedRequest) -> Credentials:
+        return self._identities[req.identity] if req.identity != "a" else self._credentials
 
     def _attach_credentials(self, req: PlannedRequest) -> bool:
         return (
             req.auth is AuthMode.USER
             and req.target == "primary"
             and self._credentials_allowed
-            and bool(self._credentials)
+            and bool(self._credentials_for(req))
         )
 
     async def send(self, req: PlannedRequest) -> Exchange:
         """Send ``req`` within the budget; never raises for network trouble."""
+        if req.auth is AuthMode.USER and req.identity != "a" and not self._identities[req.identity]:
+            return Exchange(req, "", (), None, error=f"no credentials for identity {req.identity}")
+        if req.auth is AuthMode.CUSTOM and (
+            req.target != "primary" or not self._credentials_allowed
+        ):
+            # a probe's own credential may be derived from the user's: same rules as the user's
+            return Exchange(req, "", (), None, error="custom credentials only go to the base URL")
+        exchange = await self._send(req)
+        if exchange.status == 401 and self._login is not None and self._is_a(req):
+            token = self._credentials.bearer_token
+            async with self._login_lock:
+                if token == self._credentials.bearer_token and self._relogins < _MAX_RELOGINS:
+                    self._relogins += 1
+                    await self.login()
+            exchange = await self._send(req)
+        return exchange
+
+    def _is_a(self, req: PlannedRequest) -> bool:
+        return req.auth is AuthMode.USER and req.identity == "a" and req.target == "primary"
+
+    async def login(self) -> None:
+        """Obtain identity A's token with the login step; PreflightError when that fails."""
+        step = self._login
+        assert step is not None
+        if not self._credentials_allowed:
+            raise PreflightError(f"the login step would send credentials in clear to {self._base}")
+        req = PlannedRequest(
+            step.method,
+            step.path,
+            headers=(("Content-Type", step.content_type), ("Accept", "application/json")),
+            body=step.body,
+            auth=AuthMode.NONE,
+            probe="login",
+            purpose="login",
+        )
+        ex = await self._send(req)
+        token = step.token_in(ex.json()) if ex.ok else None
+        if token is None:
+            got = ex.error or f"HTTP {ex.status}"
+            raise PreflightError(
+                f"the login step {step.method} {step.path} did not yield a token at "
+                f"$.{'.'.join(step.token_path)} ({got})"
+            )
+        if self._on_secret is not None:
+            self._on_secret(token)
+        others = tuple((n, v) for n, v in self._credentials.headers if n.lower() != "authorization")
+        self._credentials = Credentials(
+            headers=(*others, ("Authorization", f"Bearer {token}")),
+            query=self._credentials.query,
+            env_names=((token, "SPECDIFF_TOKEN"), *self._credentials.env_names),
+        )
+
+    async def _send(self, req: PlannedRequest) -> Exchange:
         try:
             url = self.url_for(req)
         except ValueError as exc:
             return Exchange(req, "", (), None, error=str(exc))
         headers = list(req.headers)
         if self._attach_credentials(req):
-            headers += list(self._credentials.headers)
+            headers += list(self._credentials_for(req).headers)
         async with self._semaphore:
             attempt = 0
             while True:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import httpx
 
 from specdiff import __version__
-from specdiff.config import ScanConfig
+from specdiff.config import AuthMaterial, ScanConfig
 from specdiff.derive import derive
 from specdiff.errors import ConfigError, PreflightError, TargetUnreachable
 from specdiff.model import (
@@ -74,7 +74,7 @@ async def run_scan(
     spec = load_spec(config.spec, allow_remote_refs=config.allow_remote_refs)
     api = derive(spec)
     probes = load_probes()
-    redactor = config.credentials.redactor()
+    redactor = config.redactor()
     findings: list[Finding] = []
     notes: list[str] = list(api.warnings)
     for probe in probes:
@@ -95,6 +95,10 @@ async def run_scan(
             http_url=http_url,
             http_client=http_client,
             credentials=config.credentials,
+            credentials_b=config.credentials_b,
+            credentials_low=config.credentials_low,
+            login=config.login,
+            on_secret=lambda token: redactor.add(token, "SPECDIFF_TOKEN"),
             limits=RunnerLimits(
                 concurrency=config.concurrency,
                 timeout=config.timeout,
@@ -150,23 +154,53 @@ class _Engine:
         self.harvest = IdHarvest()
         self.baselines: dict[str, tuple[PlannedRequest, Exchange | None]] = {}
         self.requests: dict[str, int] = {}
+        self.once: list[Finding] = []
         self.done = 0
 
     async def run(self, *, http_twin: bool) -> tuple[list[Coverage], list[Finding]]:
         ops = self.api.operations
+        if self.config.login is not None:
+            await self.runner.login()
         # waves by number of path parameters: /users before /users/{id}
         waves = sorted({op.path.count("{") for op in ops})
         for depth in waves:
             await asyncio.gather(*(self._baseline(op) for op in ops if op.path.count("{") == depth))
         self._preflight()
-        options = ProbeOptions(
-            unsafe=self.config.unsafe,
-            has_credentials=bool(self.config.credentials),
-            http_twin=http_twin,
-        )
+        options = self._options(http_twin)
+        for probe in self.probes:
+            findings_once = _guard(
+                self.config,
+                self.notes,
+                probe.code,
+                "the credentials",
+                probe.check_credentials,
+                self.api,
+                options,
+            )
+            self.once += findings_once
         results = await asyncio.gather(*(self._probe(op, options) for op in ops))
-        findings = [f for batch in results for f in batch]
+        findings = self.once + [f for batch in results for f in batch]
         return [self._coverage(op) for op in ops], findings
+
+    def _options(self, http_twin: bool) -> ProbeOptions:
+        a = self.runner.credentials
+        extra = {"b": self.config.credentials_b, "low": self.config.credentials_low}
+        return ProbeOptions(
+            unsafe=self.config.unsafe,
+            has_credentials=bool(a),
+            http_twin=http_twin,
+            # an identity equal to A's proves nothing about authorization
+            identities=frozenset(
+                k for k, c in extra.items() if c and c.headers + c.query != a.headers + a.query
+            ),
+            auth=AuthMaterial(
+                credentials=a,
+                credentials_low=self.config.credentials_low,
+                jwt_secret=self.config.jwt_secret,
+                expired_token=self.config.expired_token,
+                jwks=self.config.jwks,
+            ),
+        )
 
     async def _baseline(self, op: Operation) -> None:
         planned = baseline_request(
@@ -187,7 +221,7 @@ class _Engine:
             first = sent[0][1]
             raise TargetUnreachable(f"{self.config.base_url} is unreachable: {first.error}")
         secured = [(op, ex) for op, ex in sent if op.secured and ex.status is not None]
-        if not self.config.credentials:
+        if not self.runner.credentials:
             if secured:
                 self.notes.append(
                     "no credentials given: baselines went without them, so only operations "
@@ -208,7 +242,7 @@ class _Engine:
         for probe in self.probes:
             requests = _guard(self.config, self.notes, probe.code, op.key, probe.plan, op, ctx)
             exchanges = list(await asyncio.gather(*(self.runner.send(r) for r in requests)))
-            self._count(op, len(exchanges))
+            self._count(op, sum(1 for ex in exchanges if ex.url))
             judged = _guard(
                 self.config, self.notes, probe.code, op.key, probe.judge, op, ctx, exchanges
             )
@@ -218,6 +252,7 @@ class _Engine:
                 )
                 for f in judged
             ]
+            ctx = dataclasses.replace(ctx, earlier=ctx.earlier + tuple(exchanges))
         self.done += 1
         if self.progress is not None:
             self.progress(self.done, len(self.api.operations))

@@ -3,7 +3,8 @@
 * every operation the document secures requires a valid bearer JWT (HS256, a random per-start
   secret, ``exp`` required and verified); otherwise ``401 {"error": "unauthorized"}`` with
   ``WWW-Authenticate: Bearer``;
-* orders are scoped to their owner (someone else's order is a 404, for reads and deletes);
+* orders and user profiles are scoped to their owner (someone else's is a 404);
+* ``GET /admin/stats`` requires the ``admin`` scope in the token's ``scope`` claim (else 403);
 * every body carries exactly the documented properties;
 * every response carries ``Strict-Transport-Security`` and ``Cache-Control: no-store``;
 * its plain-HTTP port (:func:`create_redirect_app`) only answers ``308`` to the HTTPS URL.
@@ -86,6 +87,13 @@ def create_app(log: RequestLog, secret: str) -> Flask:
             return None
         user = store.user_named(sub)
         return user if user is not None and user.id == uid else None
+
+    def scopes() -> set[str]:
+        """The caller's scopes (its token was verified by ``requires_auth`` already)."""
+        token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        claims = jwt.decode(token, secret, algorithms=["HS256"])
+        scope = claims.get("scope")
+        return set(scope.split()) if isinstance(scope, str) else set()
 
     def requires_auth(view: Callable[Concatenate[User, P], Response]) -> Callable[P, Response]:
         @wraps(view)
@@ -172,7 +180,7 @@ def create_app(log: RequestLog, secret: str) -> Flask:
     @requires_auth
     def get_user(user: User, user_id: int) -> Response:
         found = store.user(user_id)
-        if found is None:
+        if found is None or found.id != user.id:
             return _error("no such user", 404)
         return _json(found.public())
 
@@ -200,6 +208,15 @@ def create_app(log: RequestLog, secret: str) -> Flask:
         if order is None or order.owner_id != user.id or not store.delete_order(order_id):
             return _error("no such order", 404)
         return _no_content()
+
+    @route("/admin/stats", "GET")
+    @requires_auth
+    def admin_stats(user: User) -> Response:
+        if "admin" not in scopes():
+            response = _error("insufficient scope", 403)
+            response.headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
+            return response
+        return _json({"users": len(store.all_users()), "orders": len(store.orders)})
 
     @route("/products", "GET")
     def list_products() -> Response:

@@ -59,6 +59,8 @@ class RunningTwin:
     """Alice's valid bearer JWT."""
     token_b: str
     """Bob's valid bearer JWT (for two-identity checks)."""
+    token_low: str
+    """A valid token lacking the ``admin`` scope (bob's, for SD211)."""
     log: RequestLog
     """Every request the twin received, on both ports."""
     spec_path: Path
@@ -115,6 +117,7 @@ def serve_twin(kind: TwinKind, host: str = "127.0.0.1") -> Iterator[RunningTwin]
         ca.cert_pem.write_to_path(str(ca_pem))
 
         secret = vulnerable.SECRET if kind == "vulnerable" else secrets.token_urlsafe(32)
+        mint = vulnerable.issue if kind == "vulnerable" else issue_token
         app: Flask = (
             vulnerable.create_app(log) if kind == "vulnerable" else hardened.create_app(log, secret)
         )
@@ -138,8 +141,9 @@ def serve_twin(kind: TwinKind, host: str = "127.0.0.1") -> Iterator[RunningTwin]
             https_url=https_url,
             http_url=http_url,
             ca_pem=ca_pem,
-            token=issue_token("alice", secret),
-            token_b=issue_token("bob", secret),
+            token=mint("alice", secret),
+            token_b=mint("bob", secret),
+            token_low=mint("bob", secret),
             log=log,
             spec_path=SPEC_PATH,
             secret=secret,

@@ -6,7 +6,16 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
 * ``GET /orders/<order_id>`` and ``DELETE /orders/<order_id>`` forgot their auth decorator;
 * ``GET /orders`` leaks each order's Luhn-valid ``card_number``;
 * ``GET /me`` leaks the caller's ``api_key`` (and an undocumented, harmless ``theme``);
-* the JWT secret is the weak, copy-pasted ``your_jwt_secret_key``;
+* the JWT secret is the weak, copy-pasted ``your_jwt_secret_key``, and its tokens carry the
+  user's e-mail address;
+* authentication (``_authenticate``) also takes the token from ``?token=`` and answers a refused
+  token with PyJWT's exception text ("Signature verification failed", "Signature has expired");
+* ``GET /users`` trusts any bearer string; ``GET /me`` decodes with
+  ``options={"verify_signature": False}`` (so unsigned, forged, key-injected and expired tokens
+  pass); ``GET /orders`` accepts expired tokens (``verify_exp: False``);
+* ``POST /users`` validates its body before it authenticates;
+* ``GET /admin/stats`` never checks the ``admin`` scope its document requires;
+* ``GET /products/<id>`` requires a token the document does not ask for;
 * it sends no ``Strict-Transport-Security``, no ``Cache-Control``, and its 401 answers carry no
   ``WWW-Authenticate``.
 
@@ -23,14 +32,15 @@ from typing import Concatenate, ParamSpec
 
 import jwt
 from flask import Flask, Response, request
+from jwt.types import Options
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from specdiff.demo.capture import RequestLog
-from specdiff.demo.data import Store, User, check_password, valid_email
+from specdiff.demo.data import Store, User, check_password, user_by_username, valid_email
 from specdiff.demo.tokens import issue_token, tolerate_weak_key
 
-__all__ = ["SECRET", "TOKEN_LIFETIME", "create_app"]
+__all__ = ["SECRET", "TOKEN_LIFETIME", "create_app", "issue"]
 
 SECRET = "your_jwt_secret_key"
 """The classic tutorial secret: 19 bytes, guessable, in every wordlist."""
@@ -55,19 +65,35 @@ def _no_content() -> Response:
     return response
 
 
-def _caller(store: Store) -> User | None:
-    """The user named by a valid bearer JWT, or ``None``."""
+def issue(username: str, secret: str, *, lifetime: int = TOKEN_LIFETIME) -> str:
+    """This twin's tokens: like the hardened twin's, plus the user's e-mail (a sin)."""
+    user = user_by_username(username)
+    extra = {"email": user.email} if user is not None else {}
+    return issue_token(username, secret, lifetime=lifetime, extra=extra)
+
+
+def _bearer() -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
+    if scheme.lower() == "bearer" and token:
+        return token
+    # Sin: the token is also taken from the URL, where logs and histories keep it.
+    return request.args.get("token") or None
+
+
+def _authenticate(store: Store, options: Options | None) -> User | Response:
+    """The caller, or a 401 that (sin) names why the token was refused."""
+    token = _bearer()
+    if token is None:
+        return _error("unauthorized", 401)
     try:
         with tolerate_weak_key():
-            claims = jwt.decode(token, SECRET, algorithms=["HS256"])
-    except jwt.InvalidTokenError:
-        return None
+            claims = jwt.decode(token, SECRET, algorithms=["HS256"], options=options)
+    except jwt.InvalidTokenError as exc:
+        return _error(str(exc), 401)
     sub = claims.get("sub")
-    return store.user_named(sub) if isinstance(sub, str) else None
+    user = store.user_named(sub) if isinstance(sub, str) else None
+    return user if user is not None else _error("unauthorized", 401)
 
 
 def create_app(log: RequestLog) -> Flask:
@@ -76,15 +102,22 @@ def create_app(log: RequestLog) -> Flask:
     log.attach(app)
     store = Store()
 
-    def requires_auth(view: Callable[Concatenate[User, P], Response]) -> Callable[P, Response]:
-        @wraps(view)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-            user = _caller(store)
-            if user is None:
-                return _error("unauthorized", 401)
-            return view(user, *args, **kwargs)
+    def authenticated(
+        options: Options | None = None,
+    ) -> Callable[[Callable[Concatenate[User, P], Response]], Callable[P, Response]]:
+        def decorate(view: Callable[Concatenate[User, P], Response]) -> Callable[P, Response]:
+            @wraps(view)
+            def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+                user = _authenticate(store, options)
+                if isinstance(user, Response):
+                    return user
+                return view(user, *args, **kwargs)
 
-        return wrapper
+            return wrapper
+
+        return decorate
+
+    requires_auth = authenticated()
 
     def route(rule: str, *methods: str) -> Callable[[Callable[P, Response]], Callable[P, Response]]:
         def register(view: Callable[P, Response]) -> Callable[P, Response]:
@@ -118,23 +151,25 @@ def create_app(log: RequestLog) -> Flask:
             and check_password(username, password)
         ):
             return _error("invalid credentials", 401)
-        token = issue_token(username, SECRET, lifetime=TOKEN_LIFETIME)
+        token = issue(username, SECRET)
         return _json({"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME})
 
     @route("/me", "GET")
-    @requires_auth
+    @authenticated({"verify_signature": False})  # sin: any token that decodes is believed
     def me(user: User) -> Response:
         # Sin: the caller's live API key, plus an undocumented (harmless) preference.
         return _json({**user.public(), "api_key": user.api_key, "theme": "dark"})
 
     @route("/users", "GET")
-    @requires_auth
-    def list_users(user: User) -> Response:
+    def list_users() -> Response:
+        # Sin: any bearer string at all is taken as proof of identity.
+        if not request.headers.get("Authorization", "").lower().startswith("bearer "):
+            return _error("unauthorized", 401)
         return _json([u.public() for u in store.all_users()])
 
     @route("/users", "POST")
-    @requires_auth
-    def create_user(user: User) -> Response:
+    def create_user() -> Response:
+        # Sin: the body is validated before the caller is authenticated.
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return _error("body must be a JSON object", 422)
@@ -146,6 +181,8 @@ def create_app(log: RequestLog) -> Flask:
             return _error("email must be an e-mail address", 422)
         if display_name is not None and not isinstance(display_name, str):
             return _error("display_name must be a string", 422)
+        if isinstance(_authenticate(store, None), Response):
+            return _error("unauthorized", 401)
         created = store.add_user(username, email, display_name)
         if created is None:
             return _error("username is taken", 422)
@@ -165,7 +202,7 @@ def create_app(log: RequestLog) -> Flask:
         return _json(body)
 
     @route("/orders", "GET")
-    @requires_auth
+    @authenticated({"verify_exp": False})  # sin: expired tokens keep working
     def list_orders(user: User) -> Response:
         status = request.args.get("status")
         if status is not None and status not in ORDER_STATUSES:
@@ -201,8 +238,16 @@ def create_app(log: RequestLog) -> Flask:
             return _error("limit must be between 1 and 100", 400)
         return _json([p.public() for p in store.all_products()[:limit]])
 
+    @route("/admin/stats", "GET")
+    @requires_auth
+    def admin_stats(user: User) -> Response:
+        # Sin: the document requires the admin scope; nobody checks it.
+        return _json({"users": len(store.all_users()), "orders": len(store.orders)})
+
     @route("/products/<int:product_id>", "GET")
-    def get_product(product_id: int) -> Response:
+    @requires_auth
+    def get_product(user: User, product_id: int) -> Response:
+        # Sin: the document declares this operation open.
         product = store.product(product_id)
         if product is None:
             return _error("no such product", 404)

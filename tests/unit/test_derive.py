@@ -25,6 +25,7 @@ def test_demo_operations_security_and_lines() -> None:
         "GET /orders",
         "GET /orders/{order_id}",
         "DELETE /orders/{order_id}",
+        "GET /admin/stats",
         "GET /products",
         "GET /products/{product_id}",
     ]

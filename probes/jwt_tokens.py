@@ -1,0 +1,403 @@
+"""JWT rules (SD203-SD206, SD214-SD216): the user's own token, taken apart and forged.
+
+Every rule here needs identity A's credential to be a JWT in ``Authorization: Bearer``; with
+any other credential they stay silent. Crafting is in :mod:`specdiff.jwtkit` (pure); tokens that
+a vulnerable server would take as valid (re-signed with the user's secret or the public key) are
+masked in evidence, since they work as credentials.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable, Sequence
+
+from specdiff.classify import classify_field
+from specdiff.jwtkit import (
+    Jwt,
+    alg_none,
+    flipped_signature,
+    forged_payload,
+    hs256_with_public_key,
+    jwk_injected,
+    parse_jwt,
+    resign,
+    verifies_with,
+    weak_secret,
+)
+from specdiff.model import (
+    ApiModel,
+    AuthMode,
+    Confidence,
+    Evidence,
+    Exchange,
+    Finding,
+    Location,
+    Operation,
+    PlannedRequest,
+)
+from specdiff.probe import (
+    Probe,
+    ProbeContext,
+    ProbeOptions,
+    accepted,
+    body_snippet,
+    evidence,
+)
+from specdiff.redact import MASK, mask_value
+
+__all__ = [
+    "PROBES",
+    "AlgConfusionAccepted",
+    "ExpiredTokenAccepted",
+    "ForgedJwtAccepted",
+    "KeyInjectionAccepted",
+    "SensitiveJwtClaims",
+    "UnsignedJwtAccepted",
+    "WeakJwtSecret",
+]
+
+_REGISTERED_CLAIMS = frozenset({"iss", "aud", "exp", "nbf", "iat", "jti", "scope", "scp"})
+
+
+def _user_jwt(options: ProbeOptions) -> Jwt | None:
+    return parse_jwt(options.auth.credentials.bearer_token)
+
+
+def _with_token(ctx: ProbeContext, probe: str, purpose: str, token: str) -> PlannedRequest:
+    assert ctx.baseline is not None
+    return dataclasses.replace(
+        ctx.baseline,
+        headers=(*ctx.baseline.headers, ("Authorization", f"Bearer {token}")),
+        auth=AuthMode.CUSTOM,
+        probe=probe,
+        purpose=purpose,
+    )
+
+
+def _masked(ev: Evidence, secret_tokens: Iterable[str]) -> Evidence:
+    """``ev`` with working forged tokens replaced by the mask."""
+    request, curl = ev.request, ev.curl
+    for token in secret_tokens:
+        request, curl = request.replace(token, MASK), curl.replace(token, MASK)
+    return dataclasses.replace(ev, request=request, curl=curl)
+
+
+class _JwtVariantProbe(Probe):
+    """Plans variants of the user's JWT on secured operations with a 2xx baseline; judges 2xx."""
+
+    what: str = ""
+    masks_tokens: bool = False
+    """The variants are validly signed for a vulnerable server: never show them."""
+
+    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+        """(purpose, token) pairs."""
+        return ()
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        token = _user_jwt(ctx.options)
+        if token is None or not op.secured or not ctx.baseline_ok or ctx.baseline is None:
+            return
+        if ctx.anonymous_ok:  # no credential is checked at all: SD201 says it
+            return
+        for purpose, forged in self.variants(token, ctx):
+            yield _with_token(ctx, self.code, purpose, forged)
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok:
+            return
+        for ex in exchanges:
+            if not accepted(ctx, ex):
+                continue
+            ev = evidence(ex, body_snippet(ex, 300))
+            if self.masks_tokens:
+                sent = dict(ex.sent_headers).get("Authorization", "").removeprefix("Bearer ")
+                ev = _masked(ev, [sent])
+            yield self.finding(
+                f"{op.key} answered {ex.status} to {self.what} ({ex.request.purpose})",
+                key=ex.request.purpose,
+                evidence=ev,
+                confidence=Confidence.CERTAIN,
+            )
+
+
+class UnsignedJwtAccepted(_JwtVariantProbe):
+    """SD203 auth.unsigned-jwt-accepted: the user's JWT re-issued with ``alg: none`` works.
+
+    **Promise.** The API's JWTs are signed; an unsigned token proves nothing.
+
+    **Probe.** After a 2xx baseline, the user's JWT is re-issued with the header ``alg`` set to
+    ``none``, ``None`` and ``NONE`` and an empty signature (crafted by hand: JWT libraries
+    refuse to), one request each.
+
+    **Breach.** A variant answers 2xx (JSON when the baseline was JSON). Key: the variant.
+
+    **Quiet when.** The credential is not a JWT; the baseline failed; the operation
+    answers without any credential (SD201); all are refused.
+
+    **Remediation.** Pin the algorithms when verifying: ``jwt.decode(token, key,
+    algorithms=["HS256"])`` (PyJWT), never the token's own ``alg`` and never ``none``.
+    """
+
+    code = "SD203"
+    what = "an unsigned (alg none) copy of the user's JWT"
+    remediation = (
+        'Verify with a fixed algorithm list, e.g. jwt.decode(token, key, algorithms=["HS256"]) '
+        "with PyJWT; never trust the token's alg header, never accept alg none."
+    )
+
+    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+        for word in ("none", "None", "NONE"):
+            yield f"alg-{word}", alg_none(token, word)
+
+
+class ForgedJwtAccepted(_JwtVariantProbe):
+    """SD204 auth.forged-jwt-accepted: an edited or badly signed JWT is accepted.
+
+    **Promise.** A JWT's signature covers its header and claims; any change invalidates it.
+
+    **Probe.** After a 2xx baseline, two variants of the user's JWT: its claims edited (a
+    ``specdiff`` claim added, the identity kept) under the old signature, and its signature with
+    the first byte inverted. Both carry the user's real signature, so evidence masks them.
+
+    **Breach.** A variant answers 2xx (JSON when the baseline was JSON): the server does not
+    verify signatures (e.g. PyJWT called with ``options={"verify_signature": False}``).
+
+    **Quiet when.** The credential is not a JWT; the baseline failed; the operation
+    answers without any credential (SD201); both are refused.
+
+    **Remediation.** Always verify the signature: ``jwt.decode(token, key,
+    algorithms=["HS256"])``; ``verify_signature: False`` belongs in no request path.
+    """
+
+    code = "SD204"
+    what = "a forged copy of the user's JWT"
+    masks_tokens = True  # both variants carry (most of) the user's real signature
+    remediation = (
+        "Always verify JWT signatures: jwt.decode(token, key, algorithms=[...]); remove every "
+        'options={"verify_signature": False} and jwt.get_unverified_claims() from request paths.'
+    )
+
+    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+        if token.alg.lower() == "none":
+            return
+        yield "forged-payload", forged_payload(token)
+        yield "flipped-signature", flipped_signature(token)
+
+
+class ExpiredTokenAccepted(_JwtVariantProbe):
+    """SD205 auth.expired-token-accepted: an expired or otherwise invalid-by-claims JWT works.
+
+    **Promise.** A JWT is valid only within its ``exp``/``nbf`` window and for its ``aud`` and
+    ``iss``; one without ``exp`` should not be accepted at all.
+
+    **Probe.** Needs input. With ``--jwt-secret`` (and only when that secret verifies the
+    user's token), re-signed copies: ``exp`` an hour ago, ``nbf`` an hour ahead, ``exp`` removed,
+    and ``aud``/``iss`` changed to ``specdiff.invalid`` when the token carries them (a server
+    that uses neither claim has nothing to check). With ``--expired-token``, that token
+    as is.
+
+    **Breach.** A variant answers 2xx (JSON when the baseline was JSON). Key: the variant.
+    The re-signed tokens are masked in the evidence (they are valid on this server).
+
+    **Quiet when.** Neither input is given; the secret does not verify the user's token; the
+    operation answers without any credential (SD201); the
+    variants are refused.
+
+    **Remediation.** Let the library verify the claims: PyJWT checks ``exp``/``nbf`` by default
+    (never ``verify_exp: False``); pass ``audience=``/``issuer=`` and
+    ``options={"require": ["exp"]}``.
+    """
+
+    code = "SD205"
+    what = "a JWT that is expired or invalid by its claims"
+    masks_tokens = True
+    remediation = (
+        "Verify the time and audience claims: jwt.decode(token, key, algorithms=[...], "
+        'audience=..., issuer=..., options={"require": ["exp"]}) and never verify_exp=False.'
+    )
+
+    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+        auth = ctx.options.auth
+        if auth.expired_token:
+            yield "expired-token", auth.expired_token
+        secret = auth.jwt_secret
+        if not secret or not verifies_with(token, secret):
+            return
+        now = int(time.time())
+        claims = token.claims
+        yield "exp-past", resign(token, secret, {**claims, "exp": now - 3600})
+        yield "nbf-future", resign(token, secret, {**claims, "nbf": now + 3600})
+        without_exp = {k: v for k, v in claims.items() if k != "exp"}
+        yield "no-exp", resign(token, secret, without_exp)
+        for claim in ("aud", "iss"):
+            if claim in claims:
+                yield f"wrong-{claim}", resign(token, secret, {**claims, claim: "specdiff.invalid"})
+
+
+class KeyInjectionAccepted(_JwtVariantProbe):
+    """SD215 auth.jwt-key-injection-accepted: a JWT signed with a key it carries itself works.
+
+    **Promise.** Only the server's own keys verify its tokens.
+
+    **Probe.** After a 2xx baseline, the user's claims signed ES256 with a fresh key specdiff
+    generated, whose public JWK rides in the token's ``jwk`` header (``kid: specdiff``).
+
+    **Breach.** 2xx (JSON when the baseline was JSON): the server trusts keys from the token
+    (CVE-2018-0114 class) or does not verify at all.
+
+    **Quiet when.** The credential is not a JWT; the baseline failed; the operation
+    answers without any credential (SD201); the token is refused.
+
+    **Remediation.** Verify with keys from your own configuration or JWKS only; ignore the
+    ``jwk``/``jku``/``x5u`` headers and pin ``algorithms``.
+    """
+
+    code = "SD215"
+    what = "a JWT signed with a key embedded in its own header"
+    remediation = (
+        "Verify tokens only with keys from your own configuration or JWKS; ignore jwk, jku and "
+        "x5u headers and pin the accepted algorithms."
+    )
+
+    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+        yield "embedded-jwk", jwk_injected(token)
+
+
+class AlgConfusionAccepted(_JwtVariantProbe):
+    """SD216 auth.jwt-alg-confusion-accepted: RS/ES token re-signed HS256 with the public key.
+
+    **Promise.** Asymmetric tokens verify only with the public key under their own algorithm.
+
+    **Probe.** Needs ``--jwks FILE`` and a user JWT signed RS*/PS*/ES*. The user's claims are
+    signed HS256 with the PEM of the JWKS key (the one whose ``kid`` matches, else the first):
+    crafted by hand, since PyJWT refuses an asymmetric key as HMAC secret. One request.
+
+    **Breach.** 2xx (JSON when the baseline was JSON). The forged token is masked.
+
+    **Quiet when.** No JWKS; an HS* token; the baseline failed; the operation
+    answers without any credential (SD201); the token is refused.
+
+    **Remediation.** Pin the algorithm per key: ``jwt.decode(token, public_key,
+    algorithms=["RS256"])``, never a list mixing HS* and RS*.
+    """
+
+    code = "SD216"
+    what = "the user's JWT re-signed HS256 with the server's public key"
+    masks_tokens = True
+    remediation = (
+        "Pin asymmetric algorithms when verifying: jwt.decode(token, public_key, "
+        'algorithms=["RS256"]); never allow HS* with a key that is public.'
+    )
+
+    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+        keys = ctx.options.auth.jwks
+        if not keys or token.alg[:2] not in ("RS", "PS", "ES"):
+            return
+        kid = token.header.get("kid")
+        key = next((k for k in keys if kid is not None and k.get("kid") == kid), keys[0])
+        forged = hs256_with_public_key(token, key)
+        if forged is not None:
+            yield "hs256-public-key", forged
+
+
+def _scheme_location(api: ApiModel) -> Location | None:
+    """Where the document declares its bearer scheme (findings about the token point there)."""
+    for scheme in api.security_schemes.values():
+        if scheme.type in ("oauth2", "openIdConnect") or scheme.scheme == "bearer":
+            return scheme.location
+    return None
+
+
+class WeakJwtSecret(Probe):
+    """SD206 auth.weak-jwt-secret: the user's JWT is signed with a well-known secret.
+
+    **Promise.** HMAC-signed tokens are only as strong as their secret.
+
+    **Probe.** Offline, no request: the user's HS256/384/512 JWT is verified against a built-in
+    list of secrets from tutorials, framework defaults and real projects (``your_jwt_secret_key``,
+    ``secret``, ``changeme``, ``your-256-bit-secret`` ...). Reported once per run.
+
+    **Breach.** One of them verifies the signature: anyone can mint tokens for any user.
+
+    **Quiet when.** The credential is not a JWT, or not HMAC-signed, or none verifies it.
+
+    **Remediation.** Rotate to a random secret of at least 32 bytes
+    (``secrets.token_urlsafe(32)``) kept out of the code, or sign with an asymmetric key.
+    """
+
+    code = "SD206"
+    confidence = Confidence.CERTAIN
+    remediation = (
+        "Rotate the signing secret to a random value of 32+ bytes (secrets.token_urlsafe(32)) "
+        "loaded from the environment, and invalidate every token signed with the old one."
+    )
+
+    def check_credentials(self, api: ApiModel, options: ProbeOptions) -> Iterable[Finding]:
+        token = _user_jwt(options)
+        found = weak_secret(token) if token is not None else None
+        if found is None:
+            return
+        yield self.finding(
+            f"the user's {token.alg if token else ''} JWT verifies with a well-known secret "
+            f"({len(found)} characters, in specdiff's list of common secrets)",
+            location=_scheme_location(api),
+            evidence=Evidence(snippet=f"secret: {mask_value(found)}"),
+        )
+
+
+class SensitiveJwtClaims(Probe):
+    """SD214 auth.sensitive-jwt-claims: the user's JWT carries personal data or secrets.
+
+    **Promise.** A JWT is only signed, not encrypted: anyone holding it reads its claims.
+
+    **Probe.** Passive, no request: each claim of the user's JWT (beyond ``iss``,
+    ``aud``, ``exp``, ``nbf``, ``iat``, ``jti``, scopes) goes through specdiff's classifier of
+    personal data and secrets (SD302/SD303 classes); ``sub`` too, since an e-mail there is
+    personal data. Once per run; key: the claim.
+
+    **Breach.** A claim is personal data (e-mail, phone, national id ...) or a secret.
+
+    **Quiet when.** The credential is not a JWT; its claims are identifiers and metadata only.
+
+    **Remediation.** Put an opaque user id in ``sub`` and look personal data up server-side;
+    use JWE if claims must carry it.
+    """
+
+    code = "SD214"
+    confidence = Confidence.FIRM
+    remediation = (
+        "Keep JWT claims to opaque identifiers and metadata; look personal data up on the "
+        "server by sub, or encrypt the token (JWE) if it must carry it."
+    )
+
+    def check_credentials(self, api: ApiModel, options: ProbeOptions) -> Iterable[Finding]:
+        token = _user_jwt(options)
+        if token is None:
+            return
+        for name, value in sorted(token.claims.items()):
+            if name in _REGISTERED_CLAIMS:
+                continue
+            found = classify_field(name, value)
+            if found is None:
+                continue
+            yield self.finding(
+                f"the user's JWT carries {found.category} in its claim {name!r} "
+                f"({found.kind}), readable by anyone who holds the token",
+                key=f"$.{name}",
+                location=_scheme_location(api),
+                evidence=Evidence(snippet=f"$.{name} = {mask_value(value)}"),
+            )
+
+
+PROBES: tuple[type[Probe], ...] = (
+    UnsignedJwtAccepted,
+    ForgedJwtAccepted,
+    ExpiredTokenAccepted,
+    WeakJwtSecret,
+    SensitiveJwtClaims,
+    KeyInjectionAccepted,
+    AlgConfusionAccepted,
+)

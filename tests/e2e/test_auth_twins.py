@@ -1,0 +1,210 @@
+"""The authentication family (SD202-SD216) against the demo twins over real loopback HTTPS.
+
+The shared default scan (identity A only) shows what a user gets with one token; a second scan
+per twin adds identity B, the low-privilege identity, the signing secret and an expired token.
+The vulnerable twin must give exactly the expected set; the hardened twin nothing at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+from specdiff.config import Credentials, parse_login
+from specdiff.demo.serve import RunningTwin
+from specdiff.demo.tokens import issue_token
+from specdiff.errors import PreflightError
+from specdiff.model import Report, Severity
+from specdiff.reporters import Format, render
+from specdiff.scan import scan
+from tests.e2e.conftest import TwinScan, finding_keys, twin_config
+
+FAMILY = tuple(f"SD2{n:02d}" for n in range(2, 17))
+JWT_VARIANTS = ("SD203", "SD204", "SD215")
+"""Rules whose variants GET /me (no signature check) and GET /users (any bearer) accept."""
+
+DEFAULT_EXPECTED = {
+    *{
+        (code, op, key)
+        for code in ("SD203",)
+        for op in ("GET /me", "GET /users")
+        for key in ("alg-none", "alg-None", "alg-NONE")
+    },
+    *{
+        ("SD204", op, key)
+        for op in ("GET /me", "GET /users")
+        for key in ("forged-payload", "flipped-signature")
+    },
+    ("SD215", "GET /me", "embedded-jwk"),
+    ("SD215", "GET /users", "embedded-jwk"),
+    ("SD202", "GET /users", "random-token"),
+    ("SD202", "GET /users", "malformed-token"),
+    ("SD206", "", ""),
+    ("SD214", "", "$.email"),
+    ("SD207", "GET /me", "token"),
+    ("SD207", "GET /orders", "token"),
+    ("SD207", "GET /admin/stats", "token"),
+    ("SD208", "POST /users", ""),
+    ("SD209", "GET /me", ""),
+    ("SD209", "GET /orders", ""),
+    ("SD209", "GET /admin/stats", ""),
+    ("SD210", "GET /products/{product_id}", ""),
+}
+
+WITH_INPUTS_EXPECTED = DEFAULT_EXPECTED | {
+    ("SD205", "GET /me", "expired-token"),
+    ("SD205", "GET /me", "exp-past"),
+    ("SD205", "GET /me", "nbf-future"),
+    ("SD205", "GET /me", "no-exp"),
+    ("SD205", "GET /users", "expired-token"),
+    ("SD205", "GET /users", "exp-past"),
+    ("SD205", "GET /users", "nbf-future"),
+    ("SD205", "GET /users", "no-exp"),
+    ("SD205", "GET /orders", "expired-token"),
+    ("SD205", "GET /orders", "exp-past"),
+    ("SD205", "GET /orders", "no-exp"),
+    ("SD205", "GET /admin/stats", "no-exp"),
+    ("SD211", "GET /admin/stats", ""),
+    ("SD212", "GET /users/{id}", ""),
+}
+
+
+def _with_inputs(twin: RunningTwin) -> TwinScan:
+    twin.log.clear()
+    report = scan(
+        twin_config(
+            twin,
+            credentials_b=Credentials.build(token=twin.token_b, identity="B"),
+            credentials_low=Credentials.build(token=twin.token_low, identity="LOW"),
+            jwt_secret=twin.secret,
+            expired_token=issue_token("alice", twin.secret, lifetime=-60),
+        )
+    )
+    return TwinScan(report, twin.log.entries())
+
+
+@pytest.fixture(scope="module")
+def vulnerable_full(vulnerable_twin: RunningTwin) -> TwinScan:
+    return _with_inputs(vulnerable_twin)
+
+
+@pytest.fixture(scope="module")
+def hardened_full(hardened_twin: RunningTwin) -> TwinScan:
+    return _with_inputs(hardened_twin)
+
+
+def test_default_scan_finds_exactly_the_single_identity_sins(vulnerable_scan: TwinScan) -> None:
+    assert finding_keys(vulnerable_scan.report, FAMILY) == DEFAULT_EXPECTED
+
+
+def test_with_identities_and_secrets_finds_exactly_the_rest(vulnerable_full: TwinScan) -> None:
+    assert finding_keys(vulnerable_full.report, FAMILY) == WITH_INPUTS_EXPECTED
+    by_key = {(f.rule, f.key): f for f in vulnerable_full.report.findings}
+    assert by_key[("SD203", "alg-none")].severity is Severity.CRITICAL
+    bola = by_key[("SD212", "")]
+    assert bola.evidence is not None and "$.email = al******om (17 chars)" in bola.evidence.snippet
+    weak = by_key[("SD206", "")]
+    assert weak.location is not None and weak.location.line is not None  # the bearer scheme
+    assert "your_jwt_secret_key" not in "".join(render(vulnerable_full.report, f) for f in Format)
+
+
+def test_hardened_twin_stays_silent_with_every_input(hardened_full: TwinScan) -> None:
+    assert hardened_full.report.findings == ()
+    assert hardened_full.report.notes == ()
+
+
+def _assert_unsafe_requests_harmless(scan_: TwinScan, twin: RunningTwin) -> None:
+    unsafe = [e for e in scan_.log if e.method not in ("GET", "HEAD", "OPTIONS")]
+    assert {(e.method, e.path, e.body) for e in unsafe} == {
+        ("POST", "/users", b"[]"),
+        ("DELETE", "/orders/specdiff-invalid-0000", b""),
+    }
+    for entry in unsafe:
+        assert entry.header("Authorization") is None and entry.query == "", entry
+    for entry in scan_.log:
+        if entry.scheme == "http":
+            assert entry.header("Authorization") is None and not entry.query, entry
+
+
+def test_without_unsafe_no_unsafe_request_carries_credentials_or_valid_input(
+    vulnerable_twin: RunningTwin,
+    hardened_twin: RunningTwin,
+    vulnerable_full: TwinScan,
+    hardened_full: TwinScan,
+) -> None:
+    _assert_unsafe_requests_harmless(vulnerable_full, vulnerable_twin)
+    _assert_unsafe_requests_harmless(hardened_full, hardened_twin)
+
+
+def _secret_forms(twin: RunningTwin) -> Iterator[str]:
+    for token in (twin.token, twin.token_b, twin.token_low):
+        yield token
+        yield token.rsplit(".", 1)[1][8:]  # most of the signature (SD204 flips one byte)
+    yield twin.secret
+
+
+@pytest.mark.parametrize("which", ["vulnerable_full", "hardened_full"])
+def test_no_credential_or_signature_reaches_a_report(
+    which: str, request: pytest.FixtureRequest, vulnerable_twin: RunningTwin
+) -> None:
+    report: Report = request.getfixturevalue(which).report
+    twin: RunningTwin = (
+        vulnerable_twin if which == "vulnerable_full" else request.getfixturevalue("hardened_twin")
+    )
+    for fmt in Format:
+        text = render(report, fmt)
+        for secret in _secret_forms(twin):
+            assert secret not in text, (fmt, secret[:6])
+
+
+def test_requests_per_operation_stay_bounded(vulnerable_full: TwinScan) -> None:
+    assert max(c.requests for c in vulnerable_full.report.coverage) <= 20
+
+
+def test_vulnerable_twin_commits_the_auth_sins(vulnerable_twin: RunningTwin) -> None:
+    expired = issue_token("alice", vulnerable_twin.secret, lifetime=-10)
+    unsigned = jwt.encode({"sub": "alice"}, None, algorithm="none")
+    with httpx.Client(
+        base_url=vulnerable_twin.https_url, verify=vulnerable_twin.ssl_context()
+    ) as c:
+        assert c.get("/orders", headers={"Authorization": f"Bearer {expired}"}).status_code == 200
+        assert c.get("/me", headers={"Authorization": f"Bearer {unsigned}"}).status_code == 200
+        assert c.get("/users", headers={"Authorization": "Bearer whatever"}).status_code == 200
+        assert c.get("/me", params={"token": vulnerable_twin.token}).status_code == 200
+        refused = c.get("/admin/stats", headers={"Authorization": f"Bearer {expired}"})
+        assert refused.json() == {"error": "Signature has expired"}
+        stats = c.get(
+            "/admin/stats", headers={"Authorization": f"Bearer {vulnerable_twin.token_low}"}
+        )
+        assert stats.status_code == 200
+
+
+def test_login_step_obtains_the_token(hardened_twin: RunningTwin, tmp_path: Path) -> None:
+    body = tmp_path / "creds.json"
+    body.write_text(json.dumps({"username": "alice", "password": "alice-demo-pw"}))
+    login = parse_login("POST /auth/login", f"@{body}", "$.access_token")
+    report = scan(twin_config(hardened_twin, credentials=Credentials(), login=login))
+    assert report.findings == ()
+    assert any(c.baseline_status == 200 for c in report.coverage if c.operation.path == "/me")
+    assert "alice-demo-pw" not in "".join(render(report, f) for f in Format)
+
+
+def test_a_failing_login_stops_the_run(hardened_twin: RunningTwin) -> None:
+    login = parse_login(
+        "POST /auth/login", '{"username": "alice", "password": "nope"}', "$.access_token"
+    )
+    with pytest.raises(
+        PreflightError, match=r"login step POST /auth/login did not yield a token.*401"
+    ):
+        scan(twin_config(hardened_twin, credentials=Credentials(), login=login))
+
+
+def test_no_bola_when_identity_b_is_identity_a(vulnerable_twin: RunningTwin) -> None:
+    same = Credentials.build(token=vulnerable_twin.token, identity="B")
+    report = scan(twin_config(vulnerable_twin, credentials_b=same))
+    assert finding_keys(report, ["SD212"]) == set()

@@ -1,0 +1,153 @@
+"""SD203-SD206, SD214-SD216 on recorded exchanges, and the forging kit they use."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from probes.jwt_tokens import (
+    AlgConfusionAccepted,
+    ExpiredTokenAccepted,
+    ForgedJwtAccepted,
+    KeyInjectionAccepted,
+    SensitiveJwtClaims,
+    UnsignedJwtAccepted,
+    WeakJwtSecret,
+)
+from specdiff.config import AuthMaterial, Credentials
+from specdiff.jwtkit import entropy_bits, parse_jwt
+from specdiff.model import ApiModel, AuthMode, PlannedRequest
+from specdiff.probe import ProbeContext, ProbeOptions
+from tests.builders import api_of, exchange, minimal_doc, ok_json, operation
+
+DOC = minimal_doc(
+    {"/me": {"get": {"responses": ok_json({"type": "object"})}}},
+    security=[{"bearer": []}],
+    components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+)
+STRONG = "k" * 40
+NOW = int(time.time())
+CLAIMS = {"sub": "alice", "uid": 1, "iat": NOW, "exp": NOW + 600}
+
+
+def hs(claims: dict[str, Any], secret: str = STRONG) -> str:
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> ApiModel:
+    return api_of(tmp_path_factory.mktemp("jwt"), DOC)
+
+
+def ctx(api: ApiModel, token: str, *, status: int = 200, **material: Any) -> ProbeContext:
+    base = PlannedRequest("GET", "/me", headers=(("Accept", "application/json"),))
+    auth = AuthMaterial(credentials=Credentials.build(token=token), **material)
+    options = ProbeOptions(has_credentials=True, auth=auth)
+    return ProbeContext(api, options, base, exchange(status, {"id": 1}, request=base))
+
+
+def sent_token(req: PlannedRequest) -> str:
+    return dict(req.headers)["Authorization"].removeprefix("Bearer ")
+
+
+def test_sd203_alg_none_variants_fire_and_stay_silent(api: ApiModel) -> None:
+    probe, op, c = UnsignedJwtAccepted(), operation(api, "GET /me"), ctx(api, hs(CLAIMS))
+    reqs = list(probe.plan(op, c))
+    assert [r.purpose for r in reqs] == ["alg-none", "alg-None", "alg-NONE"]
+    for req in reqs:
+        parsed = parse_jwt(sent_token(req))
+        assert parsed is not None and parsed.signature == b"" and parsed.claims == CLAIMS
+        assert req.auth is AuthMode.CUSTOM
+    answers = [exchange(200, {"id": 1}, request=reqs[0]), exchange(401, {}, request=reqs[1])]
+    assert [f.key for f in probe.judge(op, c, answers)] == ["alg-none"]
+    assert list(probe.plan(op, ctx(api, "opaque-token"))) == []  # not a JWT: silent
+
+
+def test_sd204_forged_variants_and_masked_evidence(api: ApiModel) -> None:
+    token = hs(CLAIMS)
+    probe, op, c = ForgedJwtAccepted(), operation(api, "GET /me"), ctx(api, token)
+    forged, flipped = probe.plan(op, c)
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(sent_token(forged), STRONG, algorithms=["HS256"])
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(sent_token(flipped), STRONG, algorithms=["HS256"])
+    assert jwt.decode(sent_token(forged), options={"verify_signature": False})["specdiff"]
+    [f] = probe.judge(op, c, [exchange(200, {"id": 1}, request=flipped)])
+    assert f.evidence is not None and token.rsplit(".")[2][4:] not in f.evidence.request
+    assert list(probe.judge(op, c, [exchange(401, {}, request=forged)])) == []
+
+
+def test_sd205_needs_the_secret_or_an_expired_token(api: ApiModel) -> None:
+    probe, op = ExpiredTokenAccepted(), operation(api, "GET /me")
+    token = hs({**CLAIMS, "aud": "shop"})
+    assert list(probe.plan(op, ctx(api, token))) == []
+    assert list(probe.plan(op, ctx(api, token, jwt_secret="not-the-secret"))) == []
+    c = ctx(api, token, jwt_secret=STRONG, expired_token="given-expired")
+    reqs = {r.purpose: sent_token(r) for r in probe.plan(op, c)}
+    assert list(reqs) == ["expired-token", "exp-past", "nbf-future", "no-exp", "wrong-aud"]
+    with pytest.raises(jwt.ExpiredSignatureError):
+        jwt.decode(reqs["exp-past"], STRONG, algorithms=["HS256"], audience="shop")
+    assert "exp" not in jwt.decode(reqs["no-exp"], STRONG, algorithms=["HS256"], audience="shop")
+    by_purpose = {r.purpose: r for r in probe.plan(op, c)}
+    [f] = probe.judge(op, c, [exchange(200, {"id": 1}, request=by_purpose["no-exp"])])
+    assert f.key == "no-exp" and f.evidence is not None
+    assert reqs["no-exp"] not in f.evidence.request + f.evidence.curl  # a working token: masked
+
+
+def test_sd206_weak_secret_offline(api: ApiModel) -> None:
+    probe = WeakJwtSecret()
+    with pytest.warns(jwt.InsecureKeyLengthWarning):  # the weakness is the point
+        weak_token = hs(CLAIMS, "your_jwt_secret_key")
+    weak = ctx(api, weak_token).options
+    [f] = probe.check_credentials(api, weak)
+    assert f.rule == "SD206" and "your_jwt_secret_key" not in f.message + str(f.evidence)
+    assert list(probe.check_credentials(api, ctx(api, hs(CLAIMS)).options)) == []
+    assert list(probe.check_credentials(api, ctx(api, "opaque").options)) == []
+
+
+def test_sd214_sensitive_claims(api: ApiModel) -> None:
+    probe = SensitiveJwtClaims()
+    leaky = ctx(api, hs({**CLAIMS, "email": "alice@example.com"})).options
+    assert [f.key for f in probe.check_credentials(api, leaky)] == ["$.email"]
+    assert list(probe.check_credentials(api, ctx(api, hs(CLAIMS)).options)) == []
+
+
+def test_sd215_embedded_jwk(api: ApiModel) -> None:
+    probe, op, c = KeyInjectionAccepted(), operation(api, "GET /me"), ctx(api, hs(CLAIMS))
+    [req] = probe.plan(op, c)
+    header = jwt.get_unverified_header(sent_token(req))
+    key = jwt.PyJWK(header["jwk"])
+    assert jwt.decode(sent_token(req), key, algorithms=["ES256"]) == CLAIMS
+    assert [f.rule for f in probe.judge(op, c, [exchange(200, {"id": 1}, request=req)])] == [
+        "SD215"
+    ]
+    assert list(probe.judge(op, c, [exchange(401, {}, request=req)])) == []
+
+
+def test_sd216_hs256_with_the_public_key(api: ApiModel) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
+    rs_token = jwt.encode(CLAIMS, private, algorithm="RS256")
+    probe, op = AlgConfusionAccepted(), operation(api, "GET /me")
+    assert list(probe.plan(op, ctx(api, rs_token))) == []  # no JWKS
+    assert list(probe.plan(op, ctx(api, hs(CLAIMS), jwks=(jwk,)))) == []  # not asymmetric
+    c = ctx(api, rs_token, jwks=(jwk,))
+    [req] = probe.plan(op, c)
+    forged = parse_jwt(sent_token(req))
+    assert forged is not None and forged.alg == "HS256" and forged.claims == CLAIMS
+    [f] = probe.judge(op, c, [exchange(200, {"id": 1}, request=req)])
+    assert f.evidence is not None and sent_token(req) not in f.evidence.request
+
+
+@pytest.mark.parametrize(
+    ("value", "strong"),
+    [("abc123", False), ("0123456789abcdef" * 2, True), ("a" * 64, False), ("x" * 3, False)],
+)
+def test_entropy_estimate(value: str, strong: bool) -> None:
+    assert (entropy_bits(value) >= 128) is strong
