@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from specdiff.errors import ConfigError
 from specdiff.model import Severity
 from specdiff.redact import Redactor
+from specdiff.suppress import Identity, Suppress
 
 __all__ = [
     "Credentials",
@@ -84,6 +85,14 @@ class ScanConfig:
     """Exit 1 for a finding at or above this severity; None never fails."""
     allow_remote_refs: bool = False
     debug: bool = False
+    suppress: tuple[Suppress, ...] = ()
+    """Config-file suppressions (rule, reason, optional method/path/key)."""
+    baseline: frozenset[Identity] = frozenset()
+    """Identities of accepted findings (``--baseline``): reported, marked, not failing."""
+    min_score: int | None = None
+    """Exit 1 when the risk score is below this (``--min-score``), besides ``fail_on``."""
+    in_process: bool = False
+    """The target is an app called in-process (``--app``): no socket, so no plain-HTTP twin."""
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -98,10 +107,14 @@ class ScanConfig:
             raise ConfigError("--timeout must be positive")
         if self.max_requests < 1:
             raise ConfigError("--max-requests must be at least 1")
+        if self.min_score is not None and not 0 <= self.min_score <= 100:
+            raise ConfigError("--min-score must be between 0 and 100")
 
     @property
     def effective_http_url(self) -> str | None:
         """The HTTP twin to probe for SD101, or None when the base URL is itself plain HTTP."""
+        if self.in_process:
+            return None
         if self.http_url:
             return self.http_url
         if self.base_url:
