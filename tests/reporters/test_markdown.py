@@ -71,9 +71,7 @@ def test_suppressed_findings_are_marked_not_counted(sample_report: Report) -> No
 
 
 def test_only_the_top_ten_in_the_table(sample_report: Report) -> None:
-    many = tuple(
-        dataclasses.replace(sample_report.findings[2], key=f"k{i}") for i in range(12)
-    )
+    many = tuple(dataclasses.replace(sample_report.findings[2], key=f"k{i}") for i in range(12))
     out = markdown.render(dataclasses.replace(sample_report, findings=many))
     assert "### Top findings (10 of 12)" in out
     assert "<details><summary>All 12 findings</summary>" in out

@@ -96,7 +96,9 @@ def test_result_location_is_the_spec_line_relative_to_the_repository(
         }
     ]
     assert result["level"] == "error"
-    assert result["message"]["text"] == "Property [bold red]x[/] looks like a password hash: \\x1b[2J"
+    assert (
+        result["message"]["text"] == "Property [bold red]x[/] looks like a password hash: \\x1b[2J"
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,9 +138,7 @@ def test_fingerprints_use_stable_fields_only(sample_report: Report) -> None:
     assert sarif.fingerprint(noisy) == sarif.fingerprint(base)
     assert sarif.fingerprint(dataclasses.replace(base, key="$.other")) != sarif.fingerprint(base)
     result = next(r for r in _run(sample_report)["results"] if r["ruleId"] == "SD303")
-    assert result["partialFingerprints"] == {
-        "specdiffFindingIdentity/v1": sarif.fingerprint(base)
-    }
+    assert result["partialFingerprints"] == {"specdiffFindingIdentity/v1": sarif.fingerprint(base)}
 
 
 def test_suppressed_findings_stay_with_kind_and_justification(sample_report: Report) -> None:
