@@ -91,8 +91,6 @@ class ScanConfig:
     """Identities of accepted findings (``--baseline``): reported, marked, not failing."""
     min_score: int | None = None
     """Exit 1 when the risk score is below this (``--min-score``), besides ``fail_on``."""
-    in_process: bool = False
-    """The target is an app called in-process (``--app``): no socket, so no plain-HTTP twin."""
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -113,8 +111,6 @@ class ScanConfig:
     @property
     def effective_http_url(self) -> str | None:
         """The HTTP twin to probe for SD101, or None when the base URL is itself plain HTTP."""
-        if self.in_process:
-            return None
         if self.http_url:
             return self.http_url
         if self.base_url:

@@ -90,11 +90,6 @@ async def run_scan(
 
     verify = _verify(config)
     http_url = config.effective_http_url
-    if config.in_process:
-        notes.append(
-            "in-process app: transport rules that need a real socket (SD101 plain HTTP) "
-            "were skipped"
-        )
     async with (
         make_client(verify=verify, timeout=config.timeout, transport=transport) as client,
         make_client(timeout=config.timeout, transport=transport) as http_client,
