@@ -27,8 +27,9 @@ from specdiff.config import (
     parse_login,
     parse_pair,
 )
-from specdiff.errors import SpecdiffError
+from specdiff.errors import ConfigError, SpecdiffError
 from specdiff.model import Report, Severity
+from specdiff.suppress import baseline_document, identities_from_report, load_baseline
 
 __all__ = ["app", "main"]
 
@@ -46,6 +47,10 @@ class OutputFormat(str, Enum):
 
     text = "text"
     json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    markdown = "markdown"
+    html = "html"
 
 
 class FailOn(str, Enum):
@@ -77,9 +82,19 @@ def _root(
     """specdiff: where the running API breaks its document's security promises."""
 
 
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
+FormatOption = Annotated[
+    list[OutputFormat] | None,
+    typer.Option("--format", "-f", help="Report format; repeat for several (default: text)."),
+]
 OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+    list[Path] | None,
+    typer.Option(
+        "--output", "-o", help="Write the report here (one per --format, in order); else stdout."
+    ),
+]
+OutputDirOption = Annotated[
+    Path | None,
+    typer.Option(help="Write every --format to DIR/specdiff.<ext> (sarif, junit.xml, md, ...)."),
 ]
 FailOnOption = Annotated[
     FailOn,
@@ -179,9 +194,20 @@ def check(
     unsafe: Annotated[
         bool, typer.Option(help="Also send requests that may change data (POST/PUT/...).")
     ] = False,
-    fmt: FormatOption = OutputFormat.text,
+    fmt: FormatOption = None,
     output: OutputOption = None,
+    output_dir: OutputDirOption = None,
     fail_on: FailOnOption = FailOn.high,
+    min_score: Annotated[
+        int | None,
+        typer.Option(help="Also exit 1 when the risk score (0-100) is below this."),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Accept the findings of this baseline (or JSON report): fail on new ones."
+        ),
+    ] = None,
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
     timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 10.0,
     max_requests: Annotated[int, typer.Option(help="Request budget of the run.")] = 5000,
@@ -230,9 +256,11 @@ def check(
             fail_on=fail_on.severity(),
             allow_remote_refs=allow_remote_refs,
             debug=debug,
+            min_score=min_score,
+            baseline=load_baseline(baseline) if baseline else frozenset(),
         )
 
-    _run(build, fmt, output, debug)
+    _run(build, _Outputs(fmt, output, output_dir), debug)
 
 
 @app.command()
@@ -241,8 +269,9 @@ def demo(
         bool, typer.Option(help="Check the hardened twin (expects no finding).")
     ] = False,
     unsafe: Annotated[bool, typer.Option(help="Also send requests that may change data.")] = False,
-    fmt: FormatOption = OutputFormat.text,
+    fmt: FormatOption = None,
     output: OutputOption = None,
+    output_dir: OutputDirOption = None,
     fail_on: FailOnOption = FailOn.high,
 ) -> None:
     """Start the bundled demo API on loopback (HTTPS + HTTP) and check it."""
@@ -265,8 +294,7 @@ def demo(
                 unsafe=unsafe,
                 fail_on=fail_on.severity(),
             ),
-            fmt,
-            output,
+            _Outputs(fmt, output, output_dir),
             debug=False,
         )
 
@@ -310,19 +338,128 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
+baseline_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Baselines: accept today's findings so that only new ones fail the build.",
+)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command(
+    "create", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def baseline_create(
+    ctx: typer.Context,
+    from_report: Annotated[
+        Path | None,
+        typer.Option("--from", help="A JSON report (--format json) to take the findings from."),
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The baseline file to write.")
+    ] = Path("specdiff-baseline.json"),
+) -> None:
+    """Write a baseline from a JSON report (--from), or run SPEC with the options of 'check'.
+
+    Example: specdiff baseline create openapi.yaml --base-url https://staging -o baseline.json
+    """
+    import json
+    import tempfile
+
+    import click
+
+    if from_report is not None:
+        try:
+            doc = json.loads(from_report.read_text(encoding="utf-8"))
+            identities = identities_from_report(doc, f"--from {from_report}")
+        except OSError as exc:
+            _fail(f"--from {from_report}: {exc.strerror}", 2)
+        except ValueError as exc:  # JSONDecodeError; ConfigError is not a ValueError
+            _fail(f"--from {from_report}: not JSON ({exc})", 2)
+        except ConfigError as exc:
+            _fail(str(exc), 2)
+    else:
+        if not ctx.args:
+            _fail("give --from REPORT.json, or SPEC and the options of 'specdiff check'", 2)
+        check_command = ctx.find_root().command.commands["check"]  # type: ignore[attr-defined]
+        with tempfile.TemporaryDirectory(prefix="specdiff-baseline-") as tmp:
+            report_path = Path(tmp) / "report.json"
+            args = [*ctx.args, "--format", "json", "--output", str(report_path)]
+            try:
+                code = check_command.main(
+                    [*args, "--fail-on", "none"], "specdiff check", standalone_mode=False
+                )
+            except click.ClickException as exc:
+                exc.show()
+                raise typer.Exit(2) from None
+            if code:
+                raise typer.Exit(code)
+            doc = json.loads(report_path.read_text(encoding="utf-8"))
+            identities = identities_from_report(doc, "the check")
+    text = json.dumps(baseline_document(identities), indent=2, sort_keys=True) + "\n"
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror}", 2)
+    typer.echo(f"specdiff: baseline of {len(identities)} findings written to {output}", err=True)
+
+
 def _fail(message: str, code: int) -> NoReturn:
     typer.echo(f"specdiff: error: {message}", err=True)
     raise typer.Exit(code)
 
 
-def _run(
-    build: Callable[[], ScanConfig], fmt: OutputFormat, output: Path | None, debug: bool
-) -> None:
+class _Outputs:
+    """Where each requested format goes: paired ``--output`` files, ``--output-dir``, or stdout."""
+
+    def __init__(
+        self,
+        formats: list[OutputFormat] | None,
+        outputs: list[Path] | None,
+        output_dir: Path | None,
+    ) -> None:
+        self.formats = list(formats or [OutputFormat.text])
+        self.outputs = list(outputs or [])
+        self.output_dir = output_dir
+
+    def targets(self) -> list[tuple[OutputFormat, Path | None]]:
+        """(format, file or None for stdout) pairs; ConfigError when they do not pair up."""
+        from specdiff.reporters import Format
+
+        if self.outputs and self.output_dir:
+            raise ConfigError("give --output or --output-dir, not both")
+        if self.output_dir:
+            return [
+                (f, self.output_dir / f"specdiff.{Format(f.value).extension}") for f in self.formats
+            ]
+        if self.outputs:
+            if len(self.outputs) != len(self.formats):
+                raise ConfigError(
+                    f"each --format needs its own --output, in order: got "
+                    f"{len(self.formats)} format(s) and {len(self.outputs)} output(s)"
+                )
+            return list(zip(self.formats, self.outputs, strict=True))
+        if len(self.formats) > 1:
+            raise ConfigError("several --format values need --output for each, or --output-dir")
+        return [(self.formats[0], None)]
+
+
+def _source_root(spec: str) -> str:
+    """The git root above the spec (SARIF paths are relative to it), else the working directory."""
+    folder = Path(spec).resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return str(candidate)
+    return str(Path.cwd())
+
+
+def _run(build: Callable[[], ScanConfig], outputs: _Outputs, debug: bool) -> None:
     """Scan, render, write, and map the outcome to the exit code: the only place that does."""
     from specdiff.reporters import Format, render
     from specdiff.scan import exit_code, scan
 
     try:
+        targets = outputs.targets()
         config = build()
         with _progress() as progress:
             report = scan(config, progress=progress)
@@ -332,17 +469,20 @@ def _run(
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 2)
-    color = output is None and fmt is OutputFormat.text and sys.stdout.isatty()
-    text = render(report, Format(fmt.value), color=color)
-    if output is None:
-        sys.stdout.write(text)
-    else:
+    root = _source_root(config.spec)
+    for fmt, output in targets:
+        color = output is None and fmt is OutputFormat.text and sys.stdout.isatty()
+        text = render(report, Format(fmt.value), color=color, source_root=root)
+        if output is None:
+            sys.stdout.write(text)
+            continue
         try:
+            output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}", 2)
         typer.echo(_one_line_summary(report, output), err=True)
-    raise typer.Exit(exit_code(report, config.fail_on))
+    raise typer.Exit(exit_code(report, config.fail_on, config.min_score))
 
 
 def _one_line_summary(report: Report, output: Path) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from specdiff.errors import ConfigError
 from specdiff.model import Severity
 from specdiff.redact import Redactor
+from specdiff.suppress import Identity, Suppress
 
 __all__ = [
     "AuthMaterial",
@@ -205,6 +206,12 @@ class ScanConfig:
     """Exit 1 for a finding at or above this severity; None never fails."""
     allow_remote_refs: bool = False
     debug: bool = False
+    suppress: tuple[Suppress, ...] = ()
+    """Config-file suppressions (rule, reason, optional method/path/key)."""
+    baseline: frozenset[Identity] = frozenset()
+    """Identities of accepted findings (``--baseline``): reported, marked, not failing."""
+    min_score: int | None = None
+    """Exit 1 when the risk score is below this (``--min-score``), besides ``fail_on``."""
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -219,6 +226,8 @@ class ScanConfig:
             raise ConfigError("--timeout must be positive")
         if self.max_requests < 1:
             raise ConfigError("--max-requests must be at least 1")
+        if self.min_score is not None and not 0 <= self.min_score <= 100:
+            raise ConfigError("--min-score must be between 0 and 100")
 
     def redactor(self) -> Redactor:
         """Every secret of the run: all identities, the JWT secret, the expired token, the

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
+from specdiff.errors import SpecError
 from specdiff.model import (
     ApiModel,
     MediaType,
@@ -69,6 +70,7 @@ def derive(spec: Spec) -> ApiModel:
                     summary=_str_or_none(node.get("summary")),
                     tags=tuple(str(t) for t in node.get("tags") or () if isinstance(t, str)),
                     deprecated=node.get("deprecated") is True,
+                    ignore=_ignores(node.get("x-specdiff-ignore"), f"{method.upper()} {path}"),
                 )
             )
     info = data.get("info") if isinstance(data.get("info"), Mapping) else {}
@@ -83,6 +85,27 @@ def derive(spec: Spec) -> ApiModel:
         security_schemes=_security_schemes(spec, swagger),
         warnings=tuple(warnings),
     )
+
+
+def _ignores(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """``x-specdiff-ignore: [{rule: SD301, reason: ...}]`` -> (rule, reason) pairs.
+
+    A reason is required: an ignore nobody can explain is a finding nobody looked at.
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise SpecError(f"{where}: x-specdiff-ignore must be a list of {{rule, reason}}")
+    out = []
+    for entry in raw:
+        rule = entry.get("rule") if isinstance(entry, Mapping) else entry
+        reason = entry.get("reason") if isinstance(entry, Mapping) else None
+        if not isinstance(rule, str) or not rule.strip():
+            raise SpecError(f"{where}: x-specdiff-ignore entry without a rule code: {entry!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise SpecError(f"{where}: x-specdiff-ignore of {rule} needs a reason")
+        out.append((rule.strip().upper(), reason.strip()))
+    return tuple(out)
 
 
 def _str_or_none(value: Any) -> str | None:

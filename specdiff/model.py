@@ -41,6 +41,7 @@ __all__ = [
     "Server",
     "Severity",
     "Summary",
+    "Suppression",
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -220,6 +221,8 @@ class Operation:
     summary: str | None = None
     tags: tuple[str, ...] = ()
     deprecated: bool = False
+    ignore: tuple[tuple[str, str], ...] = ()
+    """(rule code, reason) pairs from the operation's ``x-specdiff-ignore``."""
 
     @property
     def key(self) -> str:
@@ -388,6 +391,17 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a finding does not count for the gate; it still appears, marked, in every report."""
+
+    kind: Literal["inSource", "external"]
+    """SARIF's suppression kind: ``inSource`` for the document's ``x-specdiff-ignore``,
+    ``external`` for the config file and the baseline."""
+    source: Literal["spec", "config", "baseline"]
+    justification: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A claim with evidence: one rule broken by one operation (or host, or document)."""
 
@@ -405,6 +419,8 @@ class Finding:
     remediation: str = ""
     key: str = ""
     """Stable evidence key (a JSON path, a header or cookie name) for baselines and dedup."""
+    suppression: Suppression | None = None
+    """Set when a spec ignore, a config suppression or the baseline accepts this finding."""
 
     @property
     def sort_key(self) -> tuple[int, str, str, str, str, str]:
@@ -463,3 +479,5 @@ class Report:
     summary: Summary
     notes: tuple[str, ...] = ()
     """Warnings for the user (document problems, pre-flight remarks)."""
+    rules: tuple[str, ...] = ()
+    """Codes of the probes that ran (empty when unknown, e.g. a report read back from JSON)."""

@@ -37,7 +37,9 @@ from specdiff.model import (
 from specdiff.probe import Probe, ProbeContext, ProbeOptions, load_probes
 from specdiff.redact import Redactor
 from specdiff.runner import Runner, RunnerLimits, make_client
+from specdiff.score import risk_score
 from specdiff.spec import load_spec
+from specdiff.suppress import apply_suppressions
 from specdiff.synth import IdHarvest, baseline_request
 
 __all__ = ["exit_code", "run_scan", "scan"]
@@ -75,13 +77,16 @@ async def run_scan(
     api = derive(spec)
     probes = load_probes()
     redactor = config.redactor()
+    rule_codes = tuple(sorted(p.code for p in probes))
     findings: list[Finding] = []
     notes: list[str] = list(api.warnings)
     for probe in probes:
         findings += _guard(config, notes, probe.code, "the document", probe.check_spec, api)
 
     if config.base_url is None:
-        return _report(config, api, findings, [], notes, redactor, started, started_at, 0)
+        return _report(
+            config, api, findings, [], notes, redactor, started, started_at, 0, rule_codes
+        )
 
     verify = _verify(config)
     http_url = config.effective_http_url
@@ -110,14 +115,18 @@ async def run_scan(
         coverage, op_findings = await engine.run(http_twin=http_url is not None)
         findings += op_findings
         requests = runner.requests_sent
-    return _report(config, api, findings, coverage, notes, redactor, started, started_at, requests)
+    return _report(
+        config, api, findings, coverage, notes, redactor, started, started_at, requests, rule_codes
+    )
 
 
-def exit_code(report: Report, fail_on: Severity | None) -> int:
-    """0 when no finding reaches ``fail_on`` (None: never fail), else 1."""
-    if fail_on is None:
-        return 0
-    return 1 if any(f.severity >= fail_on for f in report.findings) else 0
+def exit_code(report: Report, fail_on: Severity | None, min_score: int | None = None) -> int:
+    """1 when a counted finding reaches ``fail_on`` (None: never) or the risk score is below
+    ``min_score``; else 0. Suppressed and baselined findings never count."""
+    counted = [f for f in report.findings if f.suppression is None]
+    if fail_on is not None and any(f.severity >= fail_on for f in counted):
+        return 1
+    return 1 if min_score is not None and risk_score(counted).value < min_score else 0
 
 
 def _verify(config: ScanConfig) -> ssl.SSLContext | bool:
@@ -302,13 +311,15 @@ def _report(
     started: float,
     started_at: str,
     requests: int,
+    rules: tuple[str, ...] = (),
 ) -> Report:
     unique: dict[tuple[str, str, str, str], Finding] = {}
     for f in findings:
         current = unique.get(f.identity)
         if current is None or f.severity > current.severity:
             unique[f.identity] = redactor.finding(f)
-    ordered = sorted(unique.values(), key=lambda f: f.sort_key)
+    accepted = apply_suppressions(unique.values(), api.operations, config.suppress, config.baseline)
+    ordered = sorted(accepted, key=lambda f: f.sort_key)
     summary = Summary(
         operations=len(api.operations),
         probed=sum(1 for c in coverage if c.status == "probed"),
@@ -324,4 +335,5 @@ def _report(
         coverage=tuple(coverage),
         summary=summary,
         notes=tuple(redactor.redact(n) for n in notes),
+        rules=rules,
     )

@@ -18,8 +18,10 @@ from specdiff.model import (
     OperationRef,
     Report,
     Severity,
+    Suppression,
 )
 from specdiff.reporters import sorted_findings
+from specdiff.score import risk_score
 
 __all__ = ["REPORT_VERSION", "TOOL_NAME", "render", "to_dict"]
 
@@ -60,7 +62,12 @@ def _finding(f: Finding) -> dict[str, Any]:
         "location": _location(f.location) if f.location else None,
         "evidence": _evidence(f.evidence) if f.evidence else None,
         "remediation": f.remediation,
+        "suppressed": _suppression(f.suppression) if f.suppression else None,
     }
+
+
+def _suppression(s: Suppression) -> dict[str, Any]:
+    return {"kind": s.kind, "source": s.source, "reason": s.justification}
 
 
 def _coverage(c: Coverage) -> dict[str, Any]:
@@ -79,6 +86,7 @@ def to_dict(report: Report) -> dict[str, Any]:
     for f in report.findings:
         by_severity[f.severity.value] += 1
     s = report.summary
+    score = risk_score(report.findings)
     return {
         "report_version": REPORT_VERSION,
         "tool": {"name": TOOL_NAME, "version": report.tool_version},
@@ -92,6 +100,9 @@ def to_dict(report: Report) -> dict[str, Any]:
             "duration_seconds": round(float(s.duration), 3),
             "findings": len(report.findings),
             "by_severity": by_severity,
+            "suppressed": sum(1 for f in report.findings if f.suppression is not None),
+            "score": score.value,
+            "grade": score.grade,
         },
         "findings": [_finding(f) for f in sorted_findings(report.findings)],
         "coverage": [_coverage(c) for c in report.coverage],

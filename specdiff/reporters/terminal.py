@@ -8,7 +8,6 @@ repaint the terminal with escape sequences nor style the report with ``[bold]``-
 from __future__ import annotations
 
 import io
-import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -22,6 +21,8 @@ from rich.text import Text
 
 from specdiff.model import Coverage, Finding, OperationRef, Report, Severity
 from specdiff.reporters import sorted_findings
+from specdiff.reporters._text import sanitize
+from specdiff.score import risk_score
 
 __all__ = ["SNIPPET_LIMIT", "render", "sanitize", "verdict"]
 
@@ -31,12 +32,6 @@ _SNIPPET_MAX_LINES = 15
 _LABEL_WIDTH = 10
 _INDENT = 2
 
-# C0 controls but tab and newline, DEL, C1 controls (U+009B is a one-character CSI), the
-# line/paragraph separators and the bidirectional marks and overrides ("Trojan Source").
-_CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-_UNSAFE_MULTILINE = re.compile(f"[{_CONTROL}]")
-_UNSAFE_ONE_LINE = re.compile(f"[\t\n{_CONTROL}]")
-
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
     Severity.HIGH: "bold red",
@@ -45,23 +40,6 @@ _SEVERITY_STYLE = {
     Severity.INFO: "dim",
 }
 _SEVERITY_ORDER = sorted(Severity, key=lambda s: -s.rank)
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def sanitize(text: str, *, multiline: bool = False) -> str:
-    """``text`` with every control character shown as a visible escape (ESC becomes ``\\x1b``).
-
-    ANSI sequences are thereby defused: ``"\\x1b[31m"`` prints as the literal text
-    ``\\x1b[31m``. Newlines and tabs are escaped too unless ``multiline`` is true; then CRLF is
-    folded to LF and a lone CR is escaped (it would move the cursor back over the line).
-    """
-    if multiline:
-        return _UNSAFE_MULTILINE.sub(_escape_char, text.replace("\r\n", "\n"))
-    return _UNSAFE_ONE_LINE.sub(_escape_char, text)
 
 
 def _truncate(text: str, limit: int = SNIPPET_LIMIT, max_lines: int = _SNIPPET_MAX_LINES) -> str:
@@ -146,6 +124,9 @@ def _finding(f: Finding) -> Iterator[tuple[RenderableType, bool]]:
     if f.key:
         rows.append(("key", Text(sanitize(f.key))))
     rows.append(("message", Text(sanitize(f.message, multiline=True))))
+    if f.suppression is not None:
+        why = f"{f.suppression.source}: {f.suppression.justification} (does not fail the gate)"
+        rows.append(("suppressed", Text(sanitize(why, multiline=True))))
     ev = f.evidence
     if ev is not None:
         if ev.request:
@@ -253,6 +234,10 @@ def _sections(report: Report) -> Iterator[tuple[RenderableType, bool]]:
         style = _SEVERITY_STYLE[worst]
     else:
         style = "bold green"
+    score = risk_score(report.findings)
+    accepted = sum(1 for f in report.findings if f.suppression is not None)
+    suppressed = f"; {accepted} suppressed" if accepted else ""
+    yield Text(f"risk score {score.value}/100, grade {score.grade}{suppressed}"), False
     yield Text(verdict(report), style=style), False
 
 

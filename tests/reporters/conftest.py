@@ -1,6 +1,13 @@
-"""One shared report for every reporter test: five findings across severities, hostile text."""
+"""One shared report for every reporter test: five findings across severities, hostile text.
+
+It also carries a canary credential the way a real scan would meet it (echoed in a response
+snippet, quoted in a message and a note) and passes it through the engine's
+:class:`~specdiff.redact.Redactor`, so every reporter test can assert that no format leaks it.
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
@@ -14,7 +21,9 @@ from specdiff.model import (
     Report,
     Severity,
     Summary,
+    Suppression,
 )
+from specdiff.redact import Redactor
 
 GET_USER = OperationRef("GET", "/users/{id}", "getUser")
 DELETE_USER = OperationRef("DELETE", "/users/{id}", "deleteUser")
@@ -28,6 +37,8 @@ HOSTILE_SNIPPET = (
     "\x1b[31mRED\x1b[0m \x00nul \r carriage [bold red]x[/] ünïcødé ✓ 日本"
 )
 LONG_SNIPPET = "A" * 1000
+CANARY = "sdcanary-7f3e9b1c2d4a"
+"""The user's credential in this report: it must never appear in any rendered format."""
 
 
 def _loc(line: int, pointer: str) -> Location:
@@ -50,7 +61,7 @@ FINDINGS = (
         evidence=Evidence(
             request="GET https://api.example.test/health",
             status=200,
-            snippet="Server: Werkzeug/3.0.1 Python/3.11.7",
+            snippet=f"Server: Werkzeug/3.0.1 Python/3.11.7\nX-Echo: Bearer {CANARY}",
             curl="curl -sS 'https://api.example.test/health'",
         ),
         remediation="Remove version numbers from the Server header.",
@@ -121,7 +132,7 @@ FINDINGS = (
         title="Invalid credential accepted",
         severity=Severity.HIGH,
         confidence=Confidence.TENTATIVE,
-        message="A random bearer token was accepted.",
+        message=f"A random bearer token was accepted (not {CANARY}).",
         cwe=287,
         owasp="API2:2023",
         operation=LIST_ORDERS,
@@ -141,6 +152,22 @@ COVERAGE = (
 )
 
 
+_REDACTOR = Redactor([(CANARY, "SPECDIFF_TOKEN")])
+
+
+def suppressed(report: Report, rule: str, source: str = "baseline") -> Report:
+    """``report`` with the findings of ``rule`` accepted by ``source``."""
+    kind = "inSource" if source == "spec" else "external"
+    why = Suppression(kind, source, f"accepted </script> @team #1 by {source}")  # type: ignore[arg-type]
+    return dataclasses.replace(
+        report,
+        findings=tuple(
+            dataclasses.replace(f, suppression=why) if f.rule == rule else f
+            for f in report.findings
+        ),
+    )
+
+
 @pytest.fixture
 def sample_report() -> Report:
     """A report with hostile server text in snippets, messages, keys and coverage reasons."""
@@ -149,7 +176,7 @@ def sample_report() -> Report:
         spec="openapi.yaml",
         target="https://api.example.test",
         started_at="2025-01-02T03:04:05Z",
-        findings=FINDINGS,
+        findings=tuple(_REDACTOR.finding(f) for f in FINDINGS),
         coverage=COVERAGE,
         summary=Summary(
             operations=6,
@@ -157,5 +184,9 @@ def sample_report() -> Report:
             requests=29,
             duration=1.23456,
         ),
-        notes=("Document declares no servers; used --base-url.", "note with \x1b[1mbold\x1b[0m"),
+        notes=(
+            "Document declares no servers; used --base-url.",
+            "note with \x1b[1mbold\x1b[0m",
+            _REDACTOR.redact(f"probe SD404 saw {CANARY} echoed"),
+        ),
     )

@@ -11,7 +11,7 @@ from specdiff.model import Evidence, Report, Severity, Summary
 from specdiff.reporters import Format, render
 from specdiff.reporters import json as json_reporter
 
-from .conftest import HOSTILE_SNIPPET
+from .conftest import HOSTILE_SNIPPET, suppressed
 
 TOP_KEYS = {
     "report_version",
@@ -24,7 +24,17 @@ TOP_KEYS = {
     "coverage",
     "notes",
 }
-SUMMARY_KEYS = {"operations", "probed", "requests", "duration_seconds", "findings", "by_severity"}
+SUMMARY_KEYS = {
+    "operations",
+    "probed",
+    "requests",
+    "duration_seconds",
+    "findings",
+    "by_severity",
+    "suppressed",
+    "score",
+    "grade",
+}
 FINDING_KEYS = {
     "rule",
     "kind",
@@ -39,6 +49,7 @@ FINDING_KEYS = {
     "location",
     "evidence",
     "remediation",
+    "suppressed",
 }
 OPERATION_KEYS = {"method", "path", "operation_id"}
 LOCATION_KEYS = {"file", "line", "pointer"}
@@ -139,6 +150,9 @@ def test_summary_counts(sample_report: Report) -> None:
         "duration_seconds": 1.235,
         "findings": 5,
         "by_severity": {"critical": 2, "high": 1, "medium": 1, "low": 1, "info": 0},
+        "suppressed": 0,
+        "score": 0,
+        "grade": "F",
     }
 
 
@@ -176,6 +190,7 @@ def test_finding_fields(sample_report: Report) -> None:
             "curl": "curl -sS -X DELETE 'https://api.example.test/users/1'",
         },
         "remediation": "Require authentication on DELETE /users/{id}.",
+        "suppressed": None,
     }
     host_wide = findings["SD406"]
     assert host_wide["operation"] is None
@@ -243,3 +258,19 @@ def test_never_filters(sample_report: Report) -> None:
 @pytest.mark.parametrize("fmt", [Format.JSON, "json"])
 def test_dispatch(sample_report: Report, fmt: Format) -> None:
     assert render(sample_report, fmt) == json_reporter.render(sample_report)
+
+
+def test_suppressed_findings_stay_marked_and_do_not_count_for_the_score(
+    sample_report: Report,
+) -> None:
+    doc = json_reporter.to_dict(suppressed(sample_report, "SD201", "spec"))
+    sd201 = next(f for f in doc["findings"] if f["rule"] == "SD201")
+    assert sd201["suppressed"] == {
+        "kind": "inSource",
+        "source": "spec",
+        "reason": "accepted </script> @team #1 by spec",
+    }
+    assert len(doc["findings"]) == 5
+    assert doc["summary"]["suppressed"] == 1
+    # 40 (SD303) + 20 (SD202) + 8 (SD402) + 3 (SD406) = 71 -> 29, grade F; SD201 not counted
+    assert (doc["summary"]["score"], doc["summary"]["grade"]) == (29, "F")

@@ -1,0 +1,116 @@
+"""JUnit XML for CI test tabs: one test case per operation x rule family.
+
+A case fails when the operation has a counted finding of that family; suppressed and baselined
+findings are listed in ``system-out`` and do not fail it; operations that were skipped or not
+reached are skipped cases. Host-wide findings (HSTS, version banners) go to a ``host-wide``
+case. Built with :mod:`xml.etree.ElementTree`, never with string formatting, and every server
+string is made XML-safe first (control characters shown as escapes).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+
+from specdiff.catalogue import CATALOGUE
+from specdiff.model import Finding, Report
+from specdiff.reporters import sorted_findings
+from specdiff.reporters._text import sanitize
+from specdiff.score import risk_score
+
+__all__ = ["family_of", "render"]
+
+_HOST_WIDE = "host-wide"
+# not allowed in XML 1.0 even after sanitize: lone surrogates and the two non-characters
+_XML_ILLEGAL = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    return _XML_ILLEGAL.sub("\ufffd", sanitize(text, multiline=True))
+
+
+def family_of(code: str, kind: str = "") -> str:
+    """The rule family: the part of the kind before the dot (``auth`` for SD201)."""
+    cat = CATALOGUE.get(code)
+    return (cat.kind if cat else kind).split(".", 1)[0] or "other"
+
+
+def _detail(f: Finding) -> str:
+    lines = [f"[{f.severity.value.upper()}] {f.rule} {f.kind}: {f.title}", f.message]
+    if f.key:
+        lines.append(f"key: {f.key}")
+    if f.location is not None and f.location.line:
+        lines.append(f"spec: {f.location.file}:{f.location.line}")
+    if f.evidence is not None:
+        if f.evidence.request:
+            lines.append(f"request: {f.evidence.request}")
+        if f.evidence.status is not None:
+            lines.append(f"status: {f.evidence.status}")
+        if f.evidence.snippet:
+            lines.append(f"evidence: {f.evidence.snippet}")
+        if f.evidence.curl:
+            lines.append(f"reproduce: {f.evidence.curl}")
+    if f.remediation:
+        lines.append(f"fix: {f.remediation}")
+    if f.suppression is not None:
+        lines.append(f"suppressed ({f.suppression.source}): {f.suppression.justification}")
+    return _xml("\n".join(lines))
+
+
+def render(report: Report) -> str:
+    """The report as a JUnit XML document (one ``testsuite`` per family) ending in a newline."""
+    findings = sorted_findings(report.findings)
+    families = {family_of(code) for code in report.rules} or {family_of(code) for code in CATALOGUE}
+    families |= {family_of(f.rule, f.kind) for f in findings}
+    by_case: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        op = f"{f.operation.method} {f.operation.path}" if f.operation else _HOST_WIDE
+        by_case[(family_of(f.rule, f.kind), op)].append(f)
+    cases = [
+        (f"{c.operation.method} {c.operation.path}", c.status, c.reason) for c in report.coverage
+    ]
+    if any(op == _HOST_WIDE for _, op in by_case):
+        cases.append((_HOST_WIDE, "probed", ""))
+    score = risk_score(report.findings)
+    root = ET.Element(
+        "testsuites",
+        name="specdiff",
+        time=f"{report.summary.duration:.3f}",
+    )
+    ET.SubElement(
+        ET.SubElement(root, "properties"), "property", name="score", value=str(score.value)
+    )
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for family in sorted(families):
+        suite = ET.SubElement(root, "testsuite", name=f"specdiff.{family}")
+        counts = {"tests": 0, "failures": 0, "skipped": 0}
+        for op, status, reason in cases:
+            found = by_case.get((family, op), [])
+            case = ET.SubElement(suite, "testcase", name=_xml(op), classname=f"specdiff.{family}")
+            counts["tests"] += 1
+            counted = [f for f in found if f.suppression is None]
+            if counted:
+                counts["failures"] += 1
+                failure = ET.SubElement(
+                    case,
+                    "failure",
+                    message=_xml(
+                        f"{len(counted)} finding(s): " + ", ".join(f.rule for f in counted)
+                    ),
+                    type=counted[0].rule,
+                )
+                failure.text = "\n\n".join(_detail(f) for f in counted)
+            elif status != "probed":
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=_xml(f"{status}: {reason}"))
+            accepted = [f for f in found if f.suppression is not None]
+            if accepted:
+                ET.SubElement(case, "system-out").text = "\n\n".join(_detail(f) for f in accepted)
+        for name, value in counts.items():
+            suite.set(name, str(value))
+            totals[name] += value
+    for name, value in totals.items():
+        root.set(name, str(value))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
