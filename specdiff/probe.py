@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from specdiff.catalogue import CATALOGUE, Rule, rule
 from specdiff.errors import ProbeError
@@ -57,6 +57,8 @@ class ProbeOptions:
     """The user gave credentials, so the baseline carried them."""
     http_twin: bool = False
     """A plain-HTTP twin of the base URL is known (``--http-url`` or derived)."""
+    extra_paths: tuple[str, ...] = ()
+    """``--extra-paths``: more well-known paths for SD407 to try, beyond the built-in list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,10 @@ class ProbeContext:
     """The synthesized valid request for the operation (sent only if safe or ``--unsafe``)."""
     baseline_exchange: Exchange | None = None
     """What the baseline got back, with the user's credentials; None when it was not sent."""
+
+    def answers(self, exchanges: Sequence[Exchange]) -> list[Exchange]:
+        """The baseline's answer (when it was sent) followed by ``exchanges``."""
+        return [self.baseline_exchange, *exchanges] if self.baseline_exchange else list(exchanges)
 
     @property
     def baseline_ok(self) -> bool:
@@ -84,6 +90,10 @@ class Probe:
     confidence: ClassVar[Confidence] = Confidence.FIRM
     remediation: ClassVar[str] = ""
     """What to change, with a Flask example where the fix is framework-specific."""
+    scope: ClassVar[Literal["operation", "host"]] = "operation"
+    """``host``: findings are about the host (HSTS, a cookie, a banner), not one operation; the
+    engine leaves their ``operation`` and ``location`` empty, so one breach seen on every
+    operation is reported once per (rule, key)."""
 
     @property
     def rule(self) -> Rule:

@@ -22,6 +22,7 @@ import trustme
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from specdiff.config import is_loopback
 from specdiff.demo import hardened, vulnerable
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.tokens import issue_token
@@ -42,6 +43,13 @@ class _RequestHandler(WSGIRequestHandler):
     client's delayed ACK on TLS 1.3 and every request costs tens of milliseconds."""
 
     disable_nagle_algorithm = True
+
+
+class _QuietRequestHandler(_RequestHandler):
+    """The hardened twin's handler: ``Server`` names no software versions (SD406)."""
+
+    def version_string(self) -> str:
+        return "specdiff-demo"
 
 
 @dataclass(frozen=True)
@@ -98,8 +106,14 @@ def _serving(server: BaseWSGIServer, name: str) -> Iterator[None]:
 
 
 @contextmanager
-def serve_twin(kind: TwinKind, host: str = "127.0.0.1") -> Iterator[RunningTwin]:
-    """Serve the ``kind`` twin on ``host`` (HTTPS + plain HTTP) for the duration of the block."""
+def serve_twin(
+    kind: TwinKind, host: str = "127.0.0.1", *, database_url: str | None = None
+) -> Iterator[RunningTwin]:
+    """Serve the ``kind`` twin on ``host`` (HTTPS + plain HTTP) for the duration of the block.
+
+    The vulnerable twin gets Werkzeug's interactive debugger only when ``host`` is loopback.
+    ``database_url`` (``postgresql://...``) backs the search route with PostgreSQL, not SQLite.
+    """
     if kind not in ("vulnerable", "hardened"):
         raise ValueError(f"unknown twin {kind!r}: expected 'vulnerable' or 'hardened'")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -116,11 +130,16 @@ def serve_twin(kind: TwinKind, host: str = "127.0.0.1") -> Iterator[RunningTwin]
 
         secret = vulnerable.SECRET if kind == "vulnerable" else secrets.token_urlsafe(32)
         app: Flask = (
-            vulnerable.create_app(log) if kind == "vulnerable" else hardened.create_app(log, secret)
+            vulnerable.create_app(
+                log, debugger=is_loopback(f"http://{host}"), database_url=database_url
+            )
+            if kind == "vulnerable"
+            else hardened.create_app(log, secret, database_url=database_url)
         )
+        handler = _RequestHandler if kind == "vulnerable" else _QuietRequestHandler
 
         https_server = make_server(
-            host, 0, app, threaded=True, request_handler=_RequestHandler, ssl_context=server_ctx
+            host, 0, app, threaded=True, request_handler=handler, ssl_context=server_ctx
         )
         stack.callback(https_server.server_close)
         https_url = _origin("https", host, https_server.port)
