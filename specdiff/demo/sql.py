@@ -44,14 +44,14 @@ class Catalogue:
     @contextmanager
     def _cursor(self) -> Iterator[_Cursor]:
         if self._url is None:
-            with closing(sqlite3.connect(":memory:")) as conn:
-                conn.execute(_CREATE)
-                conn.executemany("INSERT INTO products VALUES (?, ?, ?)", _ROWS)
-                yield conn.cursor()
+            with closing(sqlite3.connect(":memory:")) as lite:
+                lite.execute(_CREATE)
+                lite.executemany("INSERT INTO products VALUES (?, ?, ?)", _ROWS)
+                yield lite.cursor()
             return
         import psycopg  # only the end-to-end suite's PostgreSQL twin needs the driver
 
-        with psycopg.connect(self._url, autocommit=True) as conn, conn.cursor() as cur:
+        with psycopg.connect(self._url, autocommit=True) as pg, pg.cursor() as cur:
             yield cur
 
     def search_formatted(self, text: str, limit: int) -> list[dict[str, Any]]:
@@ -68,5 +68,8 @@ class Catalogue:
 
     def _rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         with self._cursor() as cur:
-            cur.execute(sql, params)
+            if params:
+                cur.execute(sql, params)
+            else:  # no placeholders to fill: a '%' in the text must stay a '%'
+                cur.execute(sql)
             return [{"id": r[0], "name": r[1], "price": float(r[2])} for r in cur.fetchall()]
