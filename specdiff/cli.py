@@ -19,8 +19,8 @@ import typer
 
 from specdiff import __version__
 from specdiff.catalogue import CATALOGUE
-from specdiff.config import Credentials, ScanConfig, parse_header, parse_pair
-from specdiff.errors import SpecdiffError
+from specdiff.config import Credentials, ScanConfig, parse_header, parse_pair, parse_path_list
+from specdiff.errors import ConfigError, SpecdiffError
 from specdiff.model import Report, Severity
 
 __all__ = ["app", "main"]
@@ -129,6 +129,10 @@ def check(
         bool, typer.Option(help="Fetch http(s) $refs of the document.")
     ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    extra_paths: Annotated[
+        Path | None,
+        typer.Option(help="More well-known paths for SD407 to try, one per line ('#' comments)."),
+    ] = None,
 ) -> None:
     """Probe the API at --base-url and report where it breaks SPEC's security promises."""
 
@@ -156,9 +160,23 @@ def check(
             fail_on=fail_on.severity(),
             allow_remote_refs=allow_remote_refs,
             debug=debug,
+            extra_paths=_read_paths(extra_paths),
         )
 
     _run(build, fmt, output, debug)
+
+
+def _read_paths(path: Path | None) -> tuple[str, ...]:
+    """``--extra-paths FILE`` read and checked (ConfigError: exit 2 with one line)."""
+    if path is None:
+        return ()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--extra-paths {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"--extra-paths {path}: not UTF-8 text") from None
+    return parse_path_list(text, str(path))
 
 
 @app.command()
