@@ -26,6 +26,7 @@ def test_demo_operations_security_and_lines() -> None:
         "GET /orders/{order_id}",
         "DELETE /orders/{order_id}",
         "GET /products",
+        "GET /products/search",
         "GET /products/{product_id}",
     ]
     open_ops = {op.key for op in api.operations if not op.secured}
@@ -33,6 +34,7 @@ def test_demo_operations_security_and_lines() -> None:
         "GET /health",
         "POST /auth/login",
         "GET /products",
+        "GET /products/search",
         "GET /products/{product_id}",
     }
     lines = DEMO.read_text().splitlines()
