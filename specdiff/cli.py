@@ -26,6 +26,7 @@ from specdiff.config import (
     parse_header,
     parse_login,
     parse_pair,
+    parse_path_list,
 )
 from specdiff.errors import ConfigError, SpecdiffError
 from specdiff.model import Report, Severity
@@ -215,6 +216,10 @@ def check(
         bool, typer.Option(help="Fetch http(s) $refs of the document.")
     ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    extra_paths: Annotated[
+        Path | None,
+        typer.Option(help="More well-known paths for SD407 to try, one per line ('#' comments)."),
+    ] = None,
 ) -> None:
     """Probe the API at --base-url and report where it breaks SPEC's security promises."""
 
@@ -258,9 +263,23 @@ def check(
             debug=debug,
             min_score=min_score,
             baseline=load_baseline(baseline) if baseline else frozenset(),
+            extra_paths=_read_paths(extra_paths),
         )
 
     _run(build, _Outputs(fmt, output, output_dir), debug)
+
+
+def _read_paths(path: Path | None) -> tuple[str, ...]:
+    """``--extra-paths FILE`` read and checked (ConfigError: exit 2 with one line)."""
+    if path is None:
+        return ()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--extra-paths {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"--extra-paths {path}: not UTF-8 text") from None
+    return parse_path_list(text, str(path))
 
 
 @app.command()

@@ -27,9 +27,11 @@ __all__ = [
     "derive_http_url",
     "is_loopback",
     "load_jwks",
+    "origin",
     "parse_header",
     "parse_login",
     "parse_pair",
+    "parse_path_list",
 ]
 
 
@@ -212,6 +214,8 @@ class ScanConfig:
     """Identities of accepted findings (``--baseline``): reported, marked, not failing."""
     min_score: int | None = None
     """Exit 1 when the risk score is below this (``--min-score``), besides ``fail_on``."""
+    extra_paths: tuple[str, ...] = ()
+    """``--extra-paths``: well-known paths to try beyond the built-in list (SD407)."""
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -270,6 +274,12 @@ def derive_http_url(base_url: str) -> str | None:
     return urlunsplit(("http", host, parts.path, "", ""))
 
 
+def origin(url: str) -> str:
+    """``https://host:8443/v1/x?y`` -> ``https://host:8443``: the key of host-wide findings."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def is_loopback(url: str) -> bool:
     """True for localhost and 127.0.0.0/8 / ::1 URLs: traffic that never leaves the machine."""
     host = urlsplit(url).hostname or ""
@@ -295,3 +305,17 @@ def parse_pair(text: str, option: str) -> tuple[str, str]:
     if not sep or not name:
         raise ConfigError(f"{option} must look like 'name=value', got {text!r}")
     return name, value
+
+
+def parse_path_list(text: str, source: str) -> tuple[str, ...]:
+    """Paths one per line, ``#`` comments and blank lines ignored; ConfigError for a non-path."""
+    paths: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        path = line.split("#", 1)[0].strip()
+        if not path:
+            continue
+        if not path.startswith("/") or any(c.isspace() for c in path):
+            raise ConfigError(f"{source}:{number}: expected a path starting with '/', got {path!r}")
+        if path not in paths:
+            paths.append(path)
+    return tuple(paths)

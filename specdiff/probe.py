@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from specdiff.catalogue import CATALOGUE, Rule, rule
 from specdiff.classify import classify_field, classify_value
@@ -68,6 +68,8 @@ class ProbeOptions:
     and different from identity A's credentials."""
     auth: AuthMaterial = field(default_factory=AuthMaterial)
     """Credential material for mutation probes (JWT attacks, moved tokens)."""
+    extra_paths: tuple[str, ...] = ()
+    """``--extra-paths``: more well-known paths for SD407 to try, beyond the built-in list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,10 @@ class ProbeContext:
             ex.request.purpose == "no-credentials" and accepted(self, ex) for ex in self.earlier
         )
 
+    def answers(self, exchanges: Sequence[Exchange]) -> list[Exchange]:
+        """The baseline's answer (when it was sent) followed by ``exchanges``."""
+        return [self.baseline_exchange, *exchanges] if self.baseline_exchange else list(exchanges)
+
     @property
     def baseline_ok(self) -> bool:
         """The baseline was sent and answered 2xx: differential rules may judge."""
@@ -106,6 +112,10 @@ class Probe:
     confidence: ClassVar[Confidence] = Confidence.FIRM
     remediation: ClassVar[str] = ""
     """What to change, with a Flask example where the fix is framework-specific."""
+    scope: ClassVar[Literal["operation", "host"]] = "operation"
+    """``host``: findings are about the host (HSTS, a cookie, a banner), not one operation; the
+    engine leaves their ``operation`` and ``location`` empty, so one breach seen on every
+    operation is reported once per (rule, key)."""
 
     @property
     def rule(self) -> Rule:

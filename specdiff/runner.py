@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import http.cookiejar
 import ssl
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
@@ -51,6 +53,30 @@ class RunnerLimits:
     """A longer ``Retry-After`` is not waited for: the 429/503 is what the run records."""
 
 
+class _NoCookies(http.cookiejar.CookiePolicy):
+    """Store no cookie, return none: every request carries exactly what was planned.
+
+    A cookie jar would replay a session cookie (often the credential itself) on requests that
+    must go without credentials, and across identities.
+    """
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = False
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: urllib.request.Request) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: urllib.request.Request) -> bool:
+        return False
+
+
 def make_client(
     *,
     verify: ssl.SSLContext | str | bool = True,
@@ -64,6 +90,7 @@ def make_client(
         follow_redirects=False,
         transport=transport,
         headers={"User-Agent": _USER_AGENT},
+        cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
         trust_env=False,
     )
 

@@ -13,6 +13,7 @@ import dataclasses
 import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -142,8 +143,16 @@ def _verify(config: ScanConfig) -> ssl.SSLContext | bool:
     return True
 
 
+@dataclass
+class _Shared:
+    """A request in flight or answered, and who asked for it: (probe code, operation key)."""
+
+    answer: asyncio.Future[Exchange]
+    askers: set[tuple[str, str]] = field(default_factory=set)
+
+
 class _Engine:
-    """One run's mutable state: harvested ids, baselines, coverage."""
+    """One run's mutable state: harvested ids, baselines, shared answers, coverage."""
 
     def __init__(
         self,
@@ -164,6 +173,7 @@ class _Engine:
         self.baselines: dict[str, tuple[PlannedRequest, Exchange | None]] = {}
         self.requests: dict[str, int] = {}
         self.once: list[Finding] = []
+        self.shared: dict[PlannedRequest, _Shared] = {}
         self.done = 0
 
     async def run(self, *, http_twin: bool) -> tuple[list[Coverage], list[Finding]]:
@@ -198,6 +208,7 @@ class _Engine:
             unsafe=self.config.unsafe,
             has_credentials=bool(a),
             http_twin=http_twin,
+            extra_paths=self.config.extra_paths,
             # an identity equal to A's proves nothing about authorization
             identities=frozenset(
                 k for k, c in extra.items() if c and c.headers + c.query != a.headers + a.query
@@ -250,11 +261,15 @@ class _Engine:
         findings: list[Finding] = []
         for probe in self.probes:
             requests = _guard(self.config, self.notes, probe.code, op.key, probe.plan, op, ctx)
-            exchanges = list(await asyncio.gather(*(self.runner.send(r) for r in requests)))
-            self._count(op, sum(1 for ex in exchanges if ex.url))
+            exchanges = list(
+                await asyncio.gather(*(self._send(op, probe.code, r) for r in requests))
+            )
             judged = _guard(
                 self.config, self.notes, probe.code, op.key, probe.judge, op, ctx, exchanges
             )
+            if probe.scope == "host":
+                findings += judged
+                continue
             findings += [
                 dataclasses.replace(
                     f, operation=f.operation or op.ref, location=f.location or op.location
@@ -266,6 +281,24 @@ class _Engine:
         if self.progress is not None:
             self.progress(self.done, len(self.api.operations))
         return findings
+
+    async def _send(self, op: Operation, code: str, req: PlannedRequest) -> Exchange:
+        """Send ``req``, or reuse the answer to the very same request asked by another probe (or
+        by this probe for another operation): one question, one request. A probe that asks the
+        same thing twice for one operation means it (a repeat), and gets a fresh send."""
+        key = dataclasses.replace(req, probe="", purpose="")
+        asker = (code, op.key)
+        shared = self.shared.get(key)
+        fresh = shared is None or asker in shared.askers
+        if shared is None or fresh:
+            shared = _Shared(asyncio.ensure_future(self.runner.send(req)), {asker})
+            self.shared[key] = shared
+        else:
+            shared.askers.add(asker)
+        exchange = await shared.answer
+        if fresh and exchange.url:  # counted only when it went out (not refused before sending)
+            self._count(op)
+        return dataclasses.replace(exchange, request=req)
 
     def _count(self, op: Operation, n: int = 1) -> None:
         self.requests[op.key] = self.requests.get(op.key, 0) + n

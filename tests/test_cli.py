@@ -87,6 +87,15 @@ def test_unknown_option_and_bad_values_exit_2(tmp_path: Path) -> None:
     )
 
 
+def test_bad_extra_paths_file_exits_2(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, minimal_doc({}))
+    args = ("check", str(path), "--base-url", "https://x", "--extra-paths")
+    assert_one_line_error(specdiff(*args, str(tmp_path / "missing.txt")), 2, "--extra-paths")
+    bad = tmp_path / "paths.txt"
+    bad.write_text("/ok  # fine\nnot-a-path\n")
+    assert_one_line_error(specdiff(*args, str(bad)), 2, "paths.txt:2", "not-a-path")
+
+
 def test_circular_schema_loads_and_unreachable_target_exits_3(tmp_path: Path) -> None:
     doc = minimal_doc(
         {"/nodes": {"get": {"responses": ok_json({"$ref": "#/components/schemas/Node"})}}},

@@ -82,6 +82,10 @@ def test_probes_import_only_the_public_face_of_specdiff() -> None:
         "specdiff.catalogue",
         # pure JWT parsing and forging shared by the auth and JWT families (no I/O)
         "specdiff.jwtkit",
+        # pure helpers the leakage/transport/conformance families share (no I/O):
+        "specdiff.mutate",  # invalid request variants and canary credentials
+        "specdiff.signatures",  # stack-trace, database-error and debugger text signatures
+        "specdiff.cookies",  # Set-Cookie parsing and keyless cookie decoding
     }
     for path in (REPO / "probes").glob("*.py"):
         tree = ast.parse(path.read_text())

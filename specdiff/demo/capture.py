@@ -7,12 +7,17 @@ method was sent without ``--unsafe``).
 
 from __future__ import annotations
 
+import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from flask import Flask, request
+from werkzeug.wrappers import Request
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["CapturedRequest", "RequestLog"]
 
@@ -72,6 +77,33 @@ class RequestLog:
             )
 
         app.before_request_funcs.setdefault(None, []).insert(0, _capture)
+
+    def wrap(self, app: WSGIApplication) -> WSGIApplication:
+        """A WSGI middleware recording every request before ``app`` sees it.
+
+        For apps wrapped in other middleware (the vulnerable twin's debugger answers ``/console``
+        before Flask runs): :meth:`attach` would miss those requests.
+        """
+
+        def recording(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+            req = Request(environ, shallow=False)
+            body = req.get_data(cache=True)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            scheme: Scheme = "https" if req.scheme == "https" else "http"
+            self.record(
+                CapturedRequest(
+                    scheme=scheme,
+                    method=req.method,
+                    path=req.path,
+                    query=req.query_string.decode("latin-1"),
+                    headers=tuple((k, v) for k, v in req.headers.items()),
+                    body=body,
+                )
+            )
+            return app(environ, start_response)
+
+        return recording
 
     def record(self, entry: CapturedRequest) -> None:
         with self._lock:

@@ -7,6 +7,10 @@
 * ``GET /admin/stats`` requires the ``admin`` scope in the token's ``scope`` claim (else 403);
 * every body carries exactly the documented properties;
 * every response carries ``Strict-Transport-Security`` and ``Cache-Control: no-store``;
+* product search binds its SQL parameters and rejects an invalid ``limit`` with 400;
+* its only cookie (Flask's session, holding a harmless preference) is ``Secure``, ``HttpOnly``
+  and ``SameSite=Lax``; no debugger, no CORS, no undocumented routes or methods, and
+  ``serve.py`` sends a ``Server`` header without versions;
 * its plain-HTTP port (:func:`create_redirect_app`) only answers ``308`` to the HTTPS URL.
 """
 
@@ -19,12 +23,13 @@ from typing import Concatenate, ParamSpec
 from urllib.parse import quote, urlsplit
 
 import jwt
-from flask import Flask, Response, request
+from flask import Flask, Response, request, session
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.data import Store, User, check_password, valid_email
+from specdiff.demo.sql import Catalogue
 from specdiff.demo.tokens import MIN_HS256_KEY_BYTES, issue_token
 
 __all__ = ["HSTS", "TOKEN_LIFETIME", "create_app", "create_redirect_app"]
@@ -57,16 +62,20 @@ def _no_content() -> Response:
     return response
 
 
-def create_app(log: RequestLog, secret: str) -> Flask:
+def create_app(log: RequestLog, secret: str, *, database_url: str | None = None) -> Flask:
     """A fresh hardened app with its own store, signing tokens with ``secret``.
 
-    ``secret`` must be at least 32 bytes (use ``secrets.token_urlsafe(32)``).
+    ``secret`` must be at least 32 bytes (use ``secrets.token_urlsafe(32)``). ``database_url``
+    names a PostgreSQL database for the search route (default: SQLite in memory).
     """
     if len(secret.encode()) < MIN_HS256_KEY_BYTES:
         raise ValueError(f"the hardened twin needs an HS256 secret of {MIN_HS256_KEY_BYTES}+ bytes")
     app = Flask("specdiff.demo.hardened")
+    app.secret_key = secret
+    app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_SAMESITE="Lax")
     log.attach(app)
     store = Store()
+    catalogue = Catalogue(database_url)
 
     def caller() -> User | None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -150,6 +159,7 @@ def create_app(log: RequestLog, secret: str) -> Flask:
     @route("/me", "GET")
     @requires_auth
     def me(user: User) -> Response:
+        session["theme"] = "dark"  # a harmless preference in a Secure, HttpOnly, SameSite cookie
         return _json(user.public())
 
     @route("/users", "GET")
@@ -227,6 +237,16 @@ def create_app(log: RequestLog, secret: str) -> Flask:
         if not 1 <= limit <= 100:
             return _error("limit must be between 1 and 100", 400)
         return _json([p.public() for p in store.all_products()[:limit]])
+
+    @route("/products/search", "GET")
+    def search_products() -> Response:
+        raw = request.args.get("limit", "20")
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 100:
+            return _error("limit must be an integer between 1 and 100", 400)
+        q = request.args.get("q")
+        if q is None:
+            return _error("q is required", 400)
+        return _json(catalogue.search_bound(q, int(raw)))
 
     @route("/products/<int:product_id>", "GET")
     def get_product(product_id: int) -> Response:

@@ -7,6 +7,7 @@ twin's HTTP port serves the very same app; the hardened twin's only redirects to
 
 from __future__ import annotations
 
+import io
 import logging
 import secrets
 import ssl
@@ -16,12 +17,16 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import trustme
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+from specdiff.config import is_loopback
 from specdiff.demo import hardened, vulnerable
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.tokens import issue_token
@@ -42,6 +47,20 @@ class _RequestHandler(WSGIRequestHandler):
     client's delayed ACK on TLS 1.3 and every request costs tens of milliseconds."""
 
     disable_nagle_algorithm = True
+
+    def make_environ(self) -> WSGIEnvironment:
+        environ = super().make_environ()
+        # the debugger writes every traceback to wsgi.errors: the client sees them (that is the
+        # sin), the terminal running `specdiff demo` should not
+        environ["wsgi.errors"] = io.StringIO()
+        return environ
+
+
+class _QuietRequestHandler(_RequestHandler):
+    """The hardened twin's handler: ``Server`` names no software versions (SD406)."""
+
+    def version_string(self) -> str:
+        return "specdiff-demo"
 
 
 @dataclass(frozen=True)
@@ -100,8 +119,14 @@ def _serving(server: BaseWSGIServer, name: str) -> Iterator[None]:
 
 
 @contextmanager
-def serve_twin(kind: TwinKind, host: str = "127.0.0.1") -> Iterator[RunningTwin]:
-    """Serve the ``kind`` twin on ``host`` (HTTPS + plain HTTP) for the duration of the block."""
+def serve_twin(
+    kind: TwinKind, host: str = "127.0.0.1", *, database_url: str | None = None
+) -> Iterator[RunningTwin]:
+    """Serve the ``kind`` twin on ``host`` (HTTPS + plain HTTP) for the duration of the block.
+
+    The vulnerable twin gets Werkzeug's interactive debugger only when ``host`` is loopback.
+    ``database_url`` (``postgresql://...``) backs the search route with PostgreSQL, not SQLite.
+    """
     if kind not in ("vulnerable", "hardened"):
         raise ValueError(f"unknown twin {kind!r}: expected 'vulnerable' or 'hardened'")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -119,11 +144,16 @@ def serve_twin(kind: TwinKind, host: str = "127.0.0.1") -> Iterator[RunningTwin]
         secret = vulnerable.SECRET if kind == "vulnerable" else secrets.token_urlsafe(32)
         mint = vulnerable.issue if kind == "vulnerable" else issue_token
         app: Flask = (
-            vulnerable.create_app(log) if kind == "vulnerable" else hardened.create_app(log, secret)
+            vulnerable.create_app(
+                log, debugger=is_loopback(f"http://{host}"), database_url=database_url
+            )
+            if kind == "vulnerable"
+            else hardened.create_app(log, secret, database_url=database_url)
         )
+        handler = _RequestHandler if kind == "vulnerable" else _QuietRequestHandler
 
         https_server = make_server(
-            host, 0, app, threaded=True, request_handler=_RequestHandler, ssl_context=server_ctx
+            host, 0, app, threaded=True, request_handler=handler, ssl_context=server_ctx
         )
         stack.callback(https_server.server_close)
         https_url = _origin("https", host, https_server.port)

@@ -17,7 +17,17 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
 * ``GET /admin/stats`` never checks the ``admin`` scope its document requires;
 * ``GET /products/<id>`` requires a token the document does not ask for;
 * it sends no ``Strict-Transport-Security``, no ``Cache-Control``, and its 401 answers carry no
-  ``WWW-Authenticate``.
+  ``WWW-Authenticate``;
+* it runs with the Werkzeug debugger wired in (``/console`` and traceback pages; only when served
+  on loopback), so ``GET /orders/<bad id>`` shows an interactive traceback;
+* ``GET /products/search`` builds its SQL by string formatting and returns the driver's error and
+  the traceback, and silently replaces an invalid ``limit``;
+* ``GET /me`` puts the caller's JWT into Flask's (readable) session cookie, set without
+  ``Secure``, ``HttpOnly`` or ``SameSite``;
+* a rejected token is echoed back in the 401 body;
+* CORS reflects any ``Origin``, ``null`` included, with credentials;
+* ``GET /debug/config`` is undocumented and shows the configuration; ``PUT /products/<id>``
+  answers 200 on a path documented as GET-only.
 
 Everything else (``/health``, ``/products``, login, ``GET /users``, ``POST /users``) behaves as
 documented. Do not deploy this anywhere.
@@ -26,18 +36,22 @@ documented. Do not deploy this anywhere.
 from __future__ import annotations
 
 import json
+import traceback
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec
 
 import jwt
-from flask import Flask, Response, request
+from flask import Flask, Response, request, session
 from jwt.types import Options
+from werkzeug.debug import DebuggedApplication
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.data import Store, User, check_password, user_by_username, valid_email
+from specdiff.demo.sql import Catalogue
 from specdiff.demo.tokens import issue_token, tolerate_weak_key
 
 __all__ = ["SECRET", "TOKEN_LIFETIME", "create_app", "issue"]
@@ -86,21 +100,36 @@ def _authenticate(store: Store, options: Options | None) -> User | Response:
     token = _bearer()
     if token is None:
         return _error("unauthorized", 401)
+    sent = request.headers.get("Authorization") or token
     try:
         with tolerate_weak_key():
             claims = jwt.decode(token, SECRET, algorithms=["HS256"], options=options)
     except jwt.InvalidTokenError as exc:
-        return _error(str(exc), 401)
+        # Sins: the error names why the token was refused, and echoes the credential back.
+        return _error(f"{exc}; invalid token: {sent}", 401)
     sub = claims.get("sub")
     user = store.user_named(sub) if isinstance(sub, str) else None
-    return user if user is not None else _error("unauthorized", 401)
+    return user if user is not None else _error(f"invalid token: {sent}", 401)
 
 
-def create_app(log: RequestLog) -> Flask:
-    """A fresh vulnerable app with its own in-memory store; every request is recorded in ``log``."""
+def create_app(
+    log: RequestLog, *, debugger: bool = False, database_url: str | None = None
+) -> Flask:
+    """A fresh vulnerable app with its own in-memory store; every request is recorded in ``log``.
+
+    ``debugger`` wires in Werkzeug's interactive debugger (PIN-protected, trusted hosts only):
+    only ever for an app served on loopback. ``database_url`` names a PostgreSQL database for
+    the search route (default: SQLite in memory).
+    """
     app = Flask("specdiff.demo.vulnerable")
-    log.attach(app)
+    app.secret_key = SECRET
+    app.config.update(PROPAGATE_EXCEPTIONS=True, SESSION_COOKIE_HTTPONLY=False)
+    wsgi = app.wsgi_app
+    if debugger:
+        wsgi = DebuggedApplication(wsgi, evalex=True, console_path="/console")
+    app.wsgi_app = log.wrap(wsgi)  # type: ignore[method-assign,assignment]
     store = Store()
+    catalogue = Catalogue(database_url)
 
     def authenticated(
         options: Options | None = None,
@@ -135,9 +164,23 @@ def create_app(log: RequestLog) -> Flask:
         response.mimetype = "application/json"
         return response
 
+    @app.after_request
+    def reflect_cors(response: Response) -> Response:
+        # Sin: any origin (null too) may read credentialed answers.
+        origin = request.headers.get("Origin")
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+        return response
+
     @route("/health", "GET")
     def health() -> Response:
         return _json({"status": "ok"})
+
+    @route("/debug/config", "GET")
+    def debug_config() -> Response:
+        # Sin: an undocumented endpoint that shows the configuration.
+        return _json({"DEBUG": True, "DATABASE": database_url or "sqlite://:memory:"})
 
     @route("/auth/login", "POST")
     def login() -> Response:
@@ -157,6 +200,8 @@ def create_app(log: RequestLog) -> Flask:
     @route("/me", "GET")
     @authenticated({"verify_signature": False})  # sin: any token that decodes is believed
     def me(user: User) -> Response:
+        # Sin: the bearer JWT kept in Flask's signed-but-readable session cookie.
+        session["token"] = request.headers.get("Authorization", "").partition(" ")[2]
         # Sin: the caller's live API key, plus an undocumented (harmless) preference.
         return _json({**user.public(), "api_key": user.api_key, "theme": "dark"})
 
@@ -215,8 +260,9 @@ def create_app(log: RequestLog) -> Flask:
 
     @route("/orders/<order_id>", "GET")
     def get_order(order_id: str) -> Response:
-        # Sin: no @requires_auth (and so no ownership check either).
-        order = store.order(order_id)
+        # Sin: no @requires_auth (and so no ownership check either), and a malformed id raises
+        # an unhandled ValueError: the debugger shows its traceback.
+        order = store.order(str(uuid.UUID(order_id)))
         if order is None:
             return _error("no such order", 404)
         return _json(order.public())
@@ -244,6 +290,18 @@ def create_app(log: RequestLog) -> Flask:
         # Sin: the document requires the admin scope; nobody checks it.
         return _json({"users": len(store.all_users()), "orders": len(store.orders)})
 
+    @route("/products/search", "GET")
+    def search_products() -> Response:
+        raw = request.args.get("limit", "20")
+        limit = int(raw) if raw.isascii() and raw.isdigit() else 20  # Sin: bad input ignored
+        try:
+            rows = catalogue.search_formatted(request.args.get("q", ""), limit)
+        except Exception as exc:
+            # Sin: the driver's error text and the traceback go to the client.
+            kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
+            return _json({"error": f"{kind}: {exc}", "trace": traceback.format_exc()}, 500)
+        return _json(rows)
+
     @route("/products/<int:product_id>", "GET")
     @requires_auth
     def get_product(user: User, product_id: int) -> Response:
@@ -252,5 +310,12 @@ def create_app(log: RequestLog) -> Flask:
         if product is None:
             return _error("no such product", 404)
         return _json(product.public())
+
+    @route("/products/<int:product_id>", "PUT")
+    def put_product(product_id: int) -> Response:
+        # Sin: a method the document does not declare answers 200, to anyone (it changes
+        # nothing here).
+        product = store.product(product_id)
+        return _json(product.public()) if product is not None else _error("no such product", 404)
 
     return app

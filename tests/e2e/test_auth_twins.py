@@ -20,6 +20,7 @@ from specdiff.demo.serve import RunningTwin
 from specdiff.demo.tokens import issue_token
 from specdiff.errors import PreflightError
 from specdiff.model import Report, Severity
+from specdiff.mutate import MALFORMED_JSON
 from specdiff.reporters import Format, render
 from specdiff.scan import scan
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
@@ -128,16 +129,19 @@ def test_hardened_twin_stays_silent_with_every_input(hardened_full: TwinScan) ->
 
 
 def _assert_unsafe_requests_harmless(scan_: TwinScan, twin: RunningTwin) -> None:
-    unsafe = [e for e in scan_.log if e.method not in ("GET", "HEAD", "OPTIONS")]
-    assert {(e.method, e.path, e.body) for e in unsafe} == {
+    unsafe = [e for e in scan_.log if e.method not in ("GET", "HEAD", "OPTIONS", "TRACE")]
+    # this family's: anonymous, with input no schema accepts; the leakage family's error
+    # provocation: anonymous too, with a body no parser can read
+    assert {(e.method, e.path, e.body) for e in unsafe if e.body != MALFORMED_JSON} == {
         ("POST", "/users", b"[]"),
         ("DELETE", "/orders/specdiff-invalid-0000", b""),
     }
     for entry in unsafe:
         assert entry.header("Authorization") is None and entry.query == "", entry
     for entry in scan_.log:
-        if entry.scheme == "http":
-            assert entry.header("Authorization") is None and not entry.query, entry
+        if entry.scheme == "http":  # nothing credential-like in clear, header or query
+            assert entry.header("Authorization") is None, entry
+            assert twin.token not in entry.query and "token=" not in entry.query, entry
 
 
 def test_without_unsafe_no_unsafe_request_carries_credentials_or_valid_input(
@@ -172,7 +176,10 @@ def test_no_credential_or_signature_reaches_a_report(
 
 
 def test_requests_per_operation_stay_bounded(vulnerable_full: TwinScan) -> None:
-    assert max(c.requests for c in vulnerable_full.report.coverage) <= 20
+    # the project's budget: under 25 requests per operation on average, every family and
+    # input included (the once-per-host path checks are counted on one operation)
+    summary = vulnerable_full.report.summary
+    assert summary.requests / summary.operations < 25
 
 
 def test_vulnerable_twin_commits_the_auth_sins(vulnerable_twin: RunningTwin) -> None:
@@ -186,7 +193,10 @@ def test_vulnerable_twin_commits_the_auth_sins(vulnerable_twin: RunningTwin) -> 
         assert c.get("/users", headers={"Authorization": "Bearer whatever"}).status_code == 200
         assert c.get("/me", params={"token": vulnerable_twin.token}).status_code == 200
         refused = c.get("/admin/stats", headers={"Authorization": f"Bearer {expired}"})
-        assert refused.json() == {"error": "Signature has expired"}
+        # the cause is named (SD209), and the refused token echoed back (SD404)
+        assert refused.json() == {
+            "error": f"Signature has expired; invalid token: Bearer {expired}"
+        }
         stats = c.get(
             "/admin/stats", headers={"Authorization": f"Bearer {vulnerable_twin.token_low}"}
         )

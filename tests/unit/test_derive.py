@@ -27,6 +27,7 @@ def test_demo_operations_security_and_lines() -> None:
         "DELETE /orders/{order_id}",
         "GET /admin/stats",
         "GET /products",
+        "GET /products/search",
         "GET /products/{product_id}",
     ]
     open_ops = {op.key for op in api.operations if not op.secured}
@@ -34,6 +35,7 @@ def test_demo_operations_security_and_lines() -> None:
         "GET /health",
         "POST /auth/login",
         "GET /products",
+        "GET /products/search",
         "GET /products/{product_id}",
     }
     lines = DEMO.read_text().splitlines()

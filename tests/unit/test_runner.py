@@ -125,3 +125,23 @@ def test_redirects_are_not_followed_and_errors_become_exchanges() -> None:
 
     exchanges, _ = _run(slow, PlannedRequest("GET", "/x"), limits=RunnerLimits(timeout=2))
     assert exchanges[0].error == "timed out after 2 s"
+
+
+def test_cookies_set_by_the_target_are_never_sent_back() -> None:
+    # a session cookie often is the credential: replaying it would authenticate "anonymous"
+    # requests (false SD201) and carry identity A's session into identity B's requests
+    async def main() -> list[httpx.Request]:
+        seen: list[httpx.Request] = []
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(200, headers={"Set-Cookie": "session=eyJhbGciOi.secret; Path=/"})
+
+        async with make_client(transport=httpx.MockTransport(handler)) as client:
+            runner = Runner(client, base_url="https://api.test", credentials=CREDS)
+            await runner.send(PlannedRequest("GET", "/login"))
+            await runner.send(PlannedRequest("GET", "/me", auth=AuthMode.NONE))
+        return seen
+
+    seen = asyncio.run(main())
+    assert "cookie" not in seen[1].headers

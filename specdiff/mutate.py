@@ -1,0 +1,355 @@
+"""Deliberately invalid or hostile variants of a baseline request, and canary credentials.
+
+Pure and deterministic: the same operation and baseline give the same variants, so a probe can
+plan them and, when judging, rebuild them to know what each exchange was (by its ``purpose``).
+Several probes plan the same variants; the engine sends each distinct request once.
+
+Safety: for an unsafe method (POST/PUT/PATCH/DELETE) without ``--unsafe`` only variants whose
+body cannot be parsed at all are made (nothing can be written from them); an operation without a
+request body gets none then.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from specdiff.model import (
+    ApiModel,
+    AuthMode,
+    Operation,
+    Parameter,
+    PlannedRequest,
+    SecurityScheme,
+)
+from specdiff.schema import Schema
+
+__all__ = [
+    "HOSTILE_STRING",
+    "MALFORMED_JSON",
+    "Mutation",
+    "MutationKind",
+    "canary",
+    "canary_request",
+    "mutations",
+    "provocations",
+]
+
+MutationKind = Literal[
+    "wrong-type", "malformed-json", "missing-required", "quote", "overlong", "bad-content-type"
+]
+
+HOSTILE_STRING = "specdiff'\"\\"
+"""A single quote, a double quote and a backslash: what breaks string-built SQL and shell lines."""
+OVERLONG_LENGTH = 4096
+MALFORMED_JSON = b'{"specdiff": '
+"""Truncated JSON: no parser turns it into data, so it is safe to send on unsafe methods."""
+WRONG_TYPE_STRING = "specdiff"
+WRONG_TYPE_NUMBER = 12345
+
+
+@dataclass(frozen=True, slots=True)
+class Mutation:
+    """One variant: the request, what was changed, and whether the document forbids it."""
+
+    request: PlannedRequest
+    kind: MutationKind
+    target: str
+    """What was changed: ``query.limit``, ``path.id``, ``body.email``, ``body``."""
+    invalid: bool
+    """The variant certainly violates the document (type, required, enum, maxLength, media
+    type, JSON syntax): a 2xx answer means invalid input was accepted (SD503)."""
+
+    @property
+    def purpose(self) -> str:
+        return f"{self.kind}:{self.target}"
+
+
+def mutations(
+    op: Operation, baseline: PlannedRequest, *, unsafe: bool, probe: str
+) -> tuple[Mutation, ...]:
+    """The invalid variants of ``baseline`` for ``op`` (a handful; none that can write data)."""
+    found: list[Mutation] = []
+    writes_possible = not op.safe and not unsafe
+    if not writes_possible:
+        found += _parameter_mutations(op, baseline)
+    media, schema, value = _json_body(op, baseline)
+    if media is not None:
+        found.append(
+            _mutation(baseline, "malformed-json", "body", True, body=MALFORMED_JSON, media=media)
+        )
+        if not writes_possible:
+            found += _body_mutations(baseline, media, schema, value)
+        body = MALFORMED_JSON if writes_possible else baseline.body
+        found.append(
+            _mutation(baseline, "bad-content-type", "body", True, body=body, media="text/plain")
+        )
+    stamped = tuple(dataclasses.replace(m, request=_stamp(m, probe)) for m in found)
+    if writes_possible:  # without --unsafe an unsafe method goes anonymously, body unreadable
+        return tuple(
+            dataclasses.replace(m, request=dataclasses.replace(m.request, auth=AuthMode.NONE))
+            for m in stamped
+        )
+    return stamped
+
+
+def provocations(
+    op: Operation, baseline: PlannedRequest | None, *, unsafe: bool, probe: str
+) -> list[PlannedRequest]:
+    """Just the requests of :func:`mutations` (none without a baseline)."""
+    if baseline is None:
+        return []
+    return [m.request for m in mutations(op, baseline, unsafe=unsafe, probe=probe)]
+
+
+def _stamp(m: Mutation, probe: str) -> PlannedRequest:
+    return dataclasses.replace(m.request, probe=probe, purpose=m.purpose)
+
+
+def _mutation(
+    base: PlannedRequest,
+    kind: MutationKind,
+    target: str,
+    invalid: bool,
+    *,
+    body: bytes | None = None,
+    media: str | None = None,
+    path: str | None = None,
+    query: tuple[tuple[str, str], ...] | None = None,
+) -> Mutation:
+    headers = base.headers
+    if media is not None:
+        headers = tuple(h for h in headers if h[0].lower() != "content-type")
+        headers += (("Content-Type", media),)
+    request = dataclasses.replace(
+        base,
+        path=path if path is not None else base.path,
+        query=query if query is not None else base.query,
+        headers=headers,
+        body=body if body is not None else base.body,
+    )
+    return Mutation(request, kind, target, invalid)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _parameter_mutations(op: Operation, base: PlannedRequest) -> Iterator[Mutation]:
+    """Wrong type, hostile string, overlong string: one of each, on query and path params."""
+    params = [p for p in op.parameters if p.location in ("query", "path")]
+    typed = next((p for p in params if _scalar_type(p.schema) in ("integer", "number")), None)
+    if typed is not None:
+        yield _with_param(op, base, typed, WRONG_TYPE_STRING, "wrong-type", invalid=True)
+    strings = [p for p in params if _scalar_type(p.schema) == "string"]
+    if strings:
+        target = strings[0]
+        yield _with_param(
+            op,
+            base,
+            target,
+            HOSTILE_STRING,
+            "quote",
+            invalid=_forbids(target.schema, HOSTILE_STRING),
+        )
+        long = "a" * OVERLONG_LENGTH
+        yield _with_param(op, base, target, long, "overlong", invalid=_forbids(target.schema, long))
+
+
+def _with_param(
+    op: Operation,
+    base: PlannedRequest,
+    param: Parameter,
+    value: str,
+    kind: MutationKind,
+    *,
+    invalid: bool,
+) -> Mutation:
+    target = f"{param.location}.{param.name}"
+    if param.location == "query":
+        query = (*(q for q in base.query if q[0] != param.name), (param.name, value))
+        return _mutation(base, kind, target, invalid, query=query)
+    return _mutation(
+        base, kind, target, invalid, path=_replace_path_value(op.path, base.path, param.name, value)
+    )
+
+
+def _replace_path_value(template: str, concrete: str, name: str, value: str) -> str:
+    """``/users/{id}`` filled as ``/users/7`` -> the same path with ``{id}`` = ``value``."""
+    names = re.findall(r"\{([^}]+)\}", template)
+    pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "([^/]*)", re.escape(template)) + "$"
+    match = re.match(pattern, concrete)
+    values = dict(zip(names, match.groups(), strict=True)) if match else {}
+    values[name] = quote(value, safe="")
+    path = template
+    for n in names:
+        path = path.replace("{" + n + "}", values.get(n, WRONG_TYPE_STRING))
+    return path
+
+
+def _scalar_type(schema: Schema | None) -> str | None:
+    if schema is None:
+        return None
+    types = schema.resolved().types - {"null"}
+    return next(iter(types)) if len(types) == 1 else None
+
+
+def _forbids(schema: Schema | None, value: str) -> bool:
+    """The schema certainly rejects the string ``value`` (enum, maxLength, pattern)."""
+    if schema is None:
+        return False
+    s = schema.resolved()
+    enum = s.get("enum")
+    if isinstance(enum, list) and value not in enum:
+        return True
+    max_length = s.get("maxLength")
+    if isinstance(max_length, int) and len(value) > max_length:
+        return True
+    pattern = s.get("pattern")
+    if isinstance(pattern, str):
+        try:
+            return re.search(pattern, value) is None
+        except re.error:
+            return False
+    return False
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+def _json_body(op: Operation, base: PlannedRequest) -> tuple[str | None, Schema | None, Any]:
+    """The JSON media type, schema and baseline value of the operation's body, if it has one."""
+    if op.request_body is None or base.body is None:
+        return None, None, None
+    sent = next((v for k, v in base.headers if k.lower() == "content-type"), "")
+    for media in op.request_body.content:
+        mt = media.media_type.split(";", 1)[0].strip().lower()
+        if mt == sent.split(";", 1)[0].strip().lower() and (
+            mt == "application/json" or mt.endswith("+json")
+        ):
+            try:
+                return media.media_type, media.schema, json.loads(base.body)
+            except ValueError:
+                return media.media_type, media.schema, None
+    return None, None, None
+
+
+def _body_mutations(
+    base: PlannedRequest, media: str, schema: Schema | None, value: Any
+) -> Iterator[Mutation]:
+    if schema is None or not isinstance(value, dict):
+        return
+    props = _object_properties(schema)
+    required = _object_required(schema)
+    present = [name for name in value if name in props]
+    typed = next(
+        (n for n in present if _scalar_type(props[n]) in ("integer", "number", "boolean")), None
+    )
+    strings = [n for n in present if _scalar_type(props[n]) == "string"]
+    if typed is not None:
+        yield _body(
+            base, media, "wrong-type", f"body.{typed}", {**value, typed: WRONG_TYPE_STRING}, True
+        )
+    elif strings:
+        name = strings[0]
+        yield _body(
+            base, media, "wrong-type", f"body.{name}", {**value, name: WRONG_TYPE_NUMBER}, True
+        )
+    if strings:
+        name = strings[0]
+        yield _body(
+            base,
+            media,
+            "quote",
+            f"body.{name}",
+            {**value, name: HOSTILE_STRING},
+            _forbids(props[name], HOSTILE_STRING),
+        )
+    missing = next((n for n in required if n in value), None)
+    if missing is not None:
+        rest = {k: v for k, v in value.items() if k != missing}
+        yield _body(base, media, "missing-required", f"body.{missing}", rest, True)
+
+
+def _body(
+    base: PlannedRequest, media: str, kind: MutationKind, target: str, value: Any, invalid: bool
+) -> Mutation:
+    raw = json.dumps(value, separators=(",", ":")).encode()
+    return _mutation(base, kind, target, invalid, body=raw, media=media)
+
+
+def _object_properties(schema: Schema) -> dict[str, Schema]:
+    s = schema.resolved()
+    props = dict(s.properties)
+    for branch in s.all_of:
+        props.update(_object_properties(branch))
+    return props
+
+
+def _object_required(schema: Schema) -> tuple[str, ...]:
+    s = schema.resolved()
+    names = list(s.required)
+    for branch in s.all_of:
+        names += [n for n in _object_required(branch) if n not in names]
+    return tuple(names)
+
+
+# --------------------------------------------------------------------------- canaries
+
+
+def canary(*parts: str) -> str:
+    """A unique, recognisable fake credential: ``sdcanary`` and 24 hex digits from ``parts``."""
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+    return f"sdcanary{digest}"
+
+
+def canary_request(
+    api: ApiModel, op: Operation, baseline: PlannedRequest, *, probe: str
+) -> tuple[PlannedRequest, str] | None:
+    """``baseline`` carrying a canary credential of the operation's first scheme, and the canary.
+
+    None when the operation is not secured or its scheme cannot carry a fake credential
+    (mutual TLS). The user's own credentials are never attached (``AuthMode.CUSTOM``).
+    """
+    if not op.secured:
+        return None
+    for name, _scopes in op.security[0]:
+        scheme = api.security_schemes.get(name)
+        if scheme is None:
+            continue
+        value = canary(op.key, name)
+        placed = _place_credential(baseline, scheme, value)
+        if placed is not None:
+            return dataclasses.replace(
+                placed, auth=AuthMode.CUSTOM, probe=probe, purpose="canary-credential"
+            ), value
+    return None
+
+
+def _place_credential(
+    base: PlannedRequest, scheme: SecurityScheme, value: str
+) -> PlannedRequest | None:
+    if scheme.type == "http" and scheme.scheme == "basic":
+        pair = base64.b64encode(f"{value}:{value}".encode()).decode()
+        return dataclasses.replace(
+            base, headers=(*base.headers, ("Authorization", f"Basic {pair}"))
+        )
+    if scheme.type in ("http", "oauth2", "openIdConnect"):
+        return dataclasses.replace(
+            base, headers=(*base.headers, ("Authorization", f"Bearer {value}"))
+        )
+    if scheme.type == "apiKey" and scheme.param_name:
+        if scheme.param_location == "query":
+            return dataclasses.replace(base, query=(*base.query, (scheme.param_name, value)))
+        if scheme.param_location == "cookie":
+            return dataclasses.replace(
+                base, headers=(*base.headers, ("Cookie", f"{scheme.param_name}={value}"))
+            )
+        return dataclasses.replace(base, headers=(*base.headers, (scheme.param_name, value)))
+    return None
