@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from specdiff.classify import Classification, classify_field
-
 from specdiff.model import Confidence, Exchange, Finding, Operation
 from specdiff.probe import Probe, ProbeContext, evidence
 from specdiff.redact import mask_value
