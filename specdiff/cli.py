@@ -19,7 +19,7 @@ import typer
 
 from specdiff import __version__
 from specdiff.catalogue import CATALOGUE
-from specdiff.config import Credentials, ScanConfig, parse_header, parse_pair
+from specdiff.config import Credentials, ScanConfig, parse_header, parse_pair, parse_shard
 from specdiff.errors import SpecdiffError
 from specdiff.model import Report, Severity
 
@@ -129,6 +129,17 @@ def check(
         bool, typer.Option(help="Fetch http(s) $refs of the document.")
     ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    max_duration: Annotated[
+        float | None,
+        typer.Option(help="Seconds for the whole run; after it nothing more is sent."),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="'i/n': check only shard i of n of the operations (CI matrices)."),
+    ] = None,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Print the requests a run would send; send nothing.")
+    ] = False,
 ) -> None:
     """Probe the API at --base-url and report where it breaks SPEC's security promises."""
 
@@ -156,9 +167,35 @@ def check(
             fail_on=fail_on.severity(),
             allow_remote_refs=allow_remote_refs,
             debug=debug,
+            max_duration=max_duration,
+            shard=parse_shard(shard) if shard else None,
         )
 
+    if plan:
+        _plan(build, debug)
     _run(build, fmt, output, debug)
+
+
+@app.command()
+def merge(
+    reports: Annotated[
+        list[Path], typer.Argument(help="JSON reports (specdiff check --format json).")
+    ],
+    fmt: FormatOption = OutputFormat.text,
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.high,
+) -> None:
+    """Merge the JSON reports of sharded runs into one report, rendered in any format."""
+    from specdiff.reporters.json import load_report
+    from specdiff.reporters.merge import merge_reports
+    from specdiff.scan import exit_code
+
+    try:
+        merged = merge_reports([load_report(path) for path in reports])
+    except SpecdiffError as exc:
+        _fail(str(exc), exc.exit_code)
+    _emit(merged, fmt, output)
+    raise typer.Exit(exit_code(merged, fail_on.severity()))
 
 
 @app.command()
@@ -235,7 +272,6 @@ def _run(
     build: Callable[[], ScanConfig], fmt: OutputFormat, output: Path | None, debug: bool
 ) -> None:
     """Scan, render, write, and map the outcome to the exit code: the only place that does."""
-    from specdiff.reporters import Format, render
     from specdiff.scan import exit_code, scan
 
     try:
@@ -248,6 +284,31 @@ def _run(
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 2)
+    _emit(report, fmt, output)
+    raise typer.Exit(exit_code(report, config.fail_on))
+
+
+def _plan(build: Callable[[], ScanConfig], debug: bool) -> NoReturn:
+    """Print the plan of the run ``build`` describes and exit 0; nothing is sent."""
+    from specdiff.plan import render
+    from specdiff.scan import plan_scan
+
+    try:
+        text = render(plan_scan(build()))
+    except SpecdiffError as exc:
+        _fail(str(exc), exc.exit_code)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 2)
+    sys.stdout.write(text)
+    raise typer.Exit(0)
+
+
+def _emit(report: Report, fmt: OutputFormat, output: Path | None) -> None:
+    """Render ``report`` to stdout or ``output``."""
+    from specdiff.reporters import Format, render
+
     color = output is None and fmt is OutputFormat.text and sys.stdout.isatty()
     text = render(report, Format(fmt.value), color=color)
     if output is None:
@@ -258,7 +319,6 @@ def _run(
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}", 2)
         typer.echo(_one_line_summary(report, output), err=True)
-    raise typer.Exit(exit_code(report, config.fail_on))
 
 
 def _one_line_summary(report: Report, output: Path) -> str:

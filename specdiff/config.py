@@ -21,6 +21,7 @@ __all__ = [
     "is_loopback",
     "parse_header",
     "parse_pair",
+    "parse_shard",
 ]
 
 
@@ -84,6 +85,10 @@ class ScanConfig:
     """Exit 1 for a finding at or above this severity; None never fails."""
     allow_remote_refs: bool = False
     debug: bool = False
+    max_duration: float | None = None
+    """Seconds for the whole run; after it nothing more is sent (None: no limit)."""
+    shard: tuple[int, int] | None = None
+    """(i, n): check only the operations of shard i of n (1-based), see :mod:`specdiff.shard`."""
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -98,6 +103,10 @@ class ScanConfig:
             raise ConfigError("--timeout must be positive")
         if self.max_requests < 1:
             raise ConfigError("--max-requests must be at least 1")
+        if self.max_duration is not None and self.max_duration <= 0:
+            raise ConfigError("--max-duration must be positive")
+        if self.shard is not None and not 1 <= self.shard[0] <= self.shard[1]:
+            raise ConfigError(f"--shard must be i/n with 1 <= i <= n, got {self.shard}")
 
     @property
     def effective_http_url(self) -> str | None:
@@ -149,3 +158,15 @@ def parse_pair(text: str, option: str) -> tuple[str, str]:
     if not sep or not name:
         raise ConfigError(f"{option} must look like 'name=value', got {text!r}")
     return name, value
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``'2/4'`` -> (2, 4): shard 2 of 4, 1-based; ConfigError otherwise."""
+    index, sep, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        i, n = 0, 0
+    if not sep or not 1 <= i <= n:
+        raise ConfigError(f"--shard must look like 'i/n' with 1 <= i <= n, got {text!r}")
+    return i, n

@@ -274,6 +274,8 @@ class Runner:
             return self._timed_out()
         if isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError):
             return f"cannot connect: {_reason(cause)}"
+        if isinstance(cause, aiohttp.ClientPayloadError):
+            return f"response cut short by the server: {_reason(cause)}"
         if isinstance(cause, aiohttp.ServerDisconnectedError | ConnectionResetError):
             return f"connection closed by the server: {_reason(cause)}"
         return f"{type(cause).__name__}: {_reason(cause)}"

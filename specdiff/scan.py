@@ -34,13 +34,15 @@ from specdiff.model import (
     Severity,
     Summary,
 )
+from specdiff.plan import OperationPlan, ScanPlan, assumed_exchange
 from specdiff.probe import Probe, ProbeContext, ProbeOptions, load_probes
 from specdiff.redact import Redactor
 from specdiff.runner import Runner, RunnerLimits, make_client
+from specdiff.shard import shard_api
 from specdiff.spec import load_spec
 from specdiff.synth import IdHarvest, baseline_request
 
-__all__ = ["exit_code", "run_scan", "scan"]
+__all__ = ["exit_code", "plan_scan", "run_scan", "scan"]
 
 _T = TypeVar("_T")
 
@@ -72,7 +74,7 @@ async def run_scan(
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     spec = load_spec(config.spec, allow_remote_refs=config.allow_remote_refs)
-    api = derive(spec)
+    api = shard_api(derive(spec), config.shard)
     probes = load_probes()
     redactor = config.credentials.redactor()
     findings: list[Finding] = []
@@ -100,6 +102,7 @@ async def run_scan(
                 timeout=config.timeout,
                 max_requests=config.max_requests,
                 max_body_bytes=config.max_body_bytes,
+                max_duration=config.max_duration,
             ),
         )
         engine = _Engine(config, api, probes, runner, notes, progress)
@@ -107,6 +110,39 @@ async def run_scan(
         findings += op_findings
         requests = runner.requests_sent
     return _report(config, api, findings, coverage, notes, redactor, started, started_at, requests)
+
+
+def plan_scan(config: ScanConfig) -> ScanPlan:
+    """What a run of ``config`` would send, per operation and probe; sends nothing.
+
+    The engine plans variants from each baseline's answer; here every sent baseline is assumed to
+    answer 200 with ``{}`` (see :data:`specdiff.plan.ASSUMED_BASELINE`).
+    """
+    api = shard_api(
+        derive(load_spec(config.spec, allow_remote_refs=config.allow_remote_refs)), config.shard
+    )
+    probes = load_probes()
+    notes: list[str] = list(api.warnings)
+    options = _options(config, http_twin=config.effective_http_url is not None)
+    harvest = IdHarvest()
+    operations: list[OperationPlan] = []
+    for op in api.operations:
+        planned = baseline_request(api, op, overrides=dict(config.params), harvest=harvest)
+        sent = op.safe or config.unsafe
+        exchange = assumed_exchange(planned) if sent else None
+        ctx = ProbeContext(api, options, planned, exchange)
+        counts = tuple(
+            (probe, len(_guard(config, notes, probe.code, op.key, probe.plan, op, ctx)))
+            for probe in probes
+        )
+        operations.append(OperationPlan(op.ref, int(sent), counts))
+    return ScanPlan(api.source, tuple(operations), tuple(notes))
+
+
+def _options(config: ScanConfig, *, http_twin: bool) -> ProbeOptions:
+    return ProbeOptions(
+        unsafe=config.unsafe, has_credentials=bool(config.credentials), http_twin=http_twin
+    )
 
 
 def exit_code(report: Report, fail_on: Severity | None) -> int:
@@ -159,11 +195,7 @@ class _Engine:
         for depth in waves:
             await asyncio.gather(*(self._baseline(op) for op in ops if op.path.count("{") == depth))
         self._preflight()
-        options = ProbeOptions(
-            unsafe=self.config.unsafe,
-            has_credentials=bool(self.config.credentials),
-            http_twin=http_twin,
-        )
+        options = _options(self.config, http_twin=http_twin)
         results = await asyncio.gather(*(self._probe(op, options) for op in ops))
         findings = [f for batch in results for f in batch]
         return [self._coverage(op) for op in ops], findings
@@ -218,6 +250,8 @@ class _Engine:
                 )
                 for f in judged
             ]
+        if exchange is not None:  # judged: coverage needs its status, not its body
+            self.baselines[op.key] = (planned, dataclasses.replace(exchange, body=b""))
         self.done += 1
         if self.progress is not None:
             self.progress(self.done, len(self.api.operations))
@@ -236,7 +270,10 @@ class _Engine:
             )
         if exchange.status is None:
             return Coverage(op.ref, "not reached", exchange.error or "no response", None, sent)
-        return Coverage(op.ref, "probed", "", exchange.status, sent)
+        reason = (
+            f"response body cut at {self.config.max_body_bytes} bytes" if exchange.truncated else ""
+        )
+        return Coverage(op.ref, "probed", reason, exchange.status, sent)
 
 
 def _guard(
