@@ -192,8 +192,8 @@ def merge(
 
     try:
         merged = merge_reports([load_report(path) for path in reports])
-    except SpecdiffError as exc:
-        _fail(str(exc), exc.exit_code)
+    except ValueError as exc:
+        _fail(str(exc), 2)
     _emit(merged, fmt, output)
     raise typer.Exit(exit_code(merged, fail_on.severity()))
 

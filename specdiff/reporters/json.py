@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from specdiff.errors import ConfigError
 from specdiff.model import (
     Confidence,
     Coverage,
@@ -117,17 +116,17 @@ def render(report: Report) -> str:
 
 
 def load_report(path: Path) -> Report:
-    """Read a JSON report written by :func:`render`; ConfigError names what is wrong."""
+    """Read a JSON report written by :func:`render`; a ValueError says in one line what is wrong."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
     except ValueError as exc:
-        raise ConfigError(f"{path} is not JSON: {exc}") from None
+        raise ValueError(f"{path} is not JSON: {exc}") from None
     try:
         return from_dict(data)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{path} is not a specdiff JSON report: {exc!r}") from None
+        raise ValueError(f"{path} is not a specdiff JSON report: {exc!r}") from None
 
 
 def from_dict(data: dict[str, Any]) -> Report:

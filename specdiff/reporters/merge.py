@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from specdiff.errors import ConfigError
 from specdiff.model import Coverage, Finding, Report, Summary
 from specdiff.reporters import sorted_findings
 
@@ -19,7 +18,7 @@ __all__ = ["merge_reports"]
 def merge_reports(reports: Sequence[Report]) -> Report:
     """One report out of ``reports`` (at least one)."""
     if not reports:
-        raise ConfigError("merge needs at least one report")
+        raise ValueError("merge needs at least one report")
     unique: dict[tuple[str, str, str, str], Finding] = {}
     for f in (f for r in reports for f in r.findings):
         current = unique.get(f.identity)
