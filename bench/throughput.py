@@ -30,6 +30,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -199,6 +200,7 @@ def schemathesis(st: str, doc: Path, base: str) -> Row:
         capture_output=True,
         check=False,
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+        cwd=tempfile.gettempdir(),  # it leaves a .schemathesis/ directory behind
     )
     took = time.perf_counter() - start
     return Row("Schemathesis st run (default checks)", _served_count(base) - before, took)
