@@ -2,9 +2,9 @@
 
 Usage: .venv/bin/python bench/load_corpus.py [CORPUS_DIR]    (default: <repo>/../shared/corpus)
 
-For each top-level corpus document: load time (median of 3 runs, each in a fresh subprocess) and
-peak RSS growth (``ru_maxrss`` after minus before the load), plus the time to find the line of
-every operation. Then, for ``apis-guru-sample/``: loaded / SpecError / crashed counts and the total
+For each top-level corpus document: load time and load+derive time (median of 3 runs, each in a
+fresh subprocess) and peak RSS growth over load+derive (``ru_maxrss`` after minus before), plus
+the time to find the line of every operation. Then, for ``apis-guru-sample/``: loaded / SpecError / crashed counts and the total
 time, in one process.
 """
 
@@ -22,11 +22,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 _CHILD = """
 import json, resource, sys, time
+from specdiff.derive import derive
 from specdiff.spec import load_spec
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 spec = load_spec(sys.argv[1])
 elapsed = time.perf_counter() - start
+derive(spec)
+derived = time.perf_counter() - start
 grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
 paths = spec.data.get("paths") or {}
 methods = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -34,7 +37,7 @@ ops = [(p, m) for p, item in paths.items() for m in item if m in methods]
 start = time.perf_counter()
 missing = sum(spec.line_of(spec.where("paths", p, m)) is None for p, m in ops)
 lines = time.perf_counter() - start
-print(json.dumps({"t": elapsed, "kb": grown, "version": spec.version, "paths": len(paths),
+print(json.dumps({"t": elapsed, "td": derived, "kb": grown, "version": spec.version, "paths": len(paths),
                   "ops": len(ops), "lines": lines, "missing": missing}))
 """
 
@@ -59,18 +62,19 @@ def _display(path: Path) -> str:
 def bench_documents(corpus: Path) -> None:
     print(
         f"{'document':<48} {'version':>7} {'paths':>5} {'ops':>5} {'load s':>7} "
-        f"{'peak MB':>8} {'lines s':>7}"
+        f"{'+derive':>7} {'peak MB':>8} {'lines s':>7}"
     )
     for path in sorted(p for p in corpus.iterdir() if p.suffix in (".json", ".yaml", ".yml")):
         runs = [_measure(path) for _ in range(3)]
         last = runs[-1]
         load = statistics.median(r["t"] for r in runs)
+        derived = statistics.median(r["td"] for r in runs)
         peak = statistics.median(r["kb"] for r in runs) / 1024
         lines = statistics.median(r["lines"] for r in runs)
         note = f"  ({int(last['missing'])} lines not found)" if last["missing"] else ""
         print(
             f"{_display(path):<48} {last['version']:>7} {int(last['paths']):>5} "
-            f"{int(last['ops']):>5} {load:>7.3f} {peak:>8.1f} {lines:>7.3f}{note}"
+            f"{int(last['ops']):>5} {load:>7.3f} {derived:>7.3f} {peak:>8.1f} {lines:>7.3f}{note}"
         )
 
 

@@ -27,6 +27,7 @@ from specdiff.config import (
     parse_login,
     parse_pair,
     parse_path_list,
+    parse_shard,
 )
 from specdiff.errors import ConfigError, SpecdiffError
 from specdiff.model import Report, Severity
@@ -220,6 +221,19 @@ def check(
         Path | None,
         typer.Option(help="More well-known paths for SD407 to try, one per line ('#' comments)."),
     ] = None,
+    max_duration: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds for the probing phase (after loading); then nothing more is sent."
+        ),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="'i/n': check only shard i of n of the operations (CI matrices)."),
+    ] = None,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Print the requests a run would send; send nothing.")
+    ] = False,
 ) -> None:
     """Probe the API at --base-url and report where it breaks SPEC's security promises."""
 
@@ -264,8 +278,12 @@ def check(
             min_score=min_score,
             baseline=load_baseline(baseline) if baseline else frozenset(),
             extra_paths=_read_paths(extra_paths),
+            max_duration=max_duration,
+            shard=parse_shard(shard) if shard else None,
         )
 
+    if plan:
+        _plan(build, debug)
     _run(build, _Outputs(fmt, output, output_dir), debug)
 
 
@@ -280,6 +298,30 @@ def _read_paths(path: Path | None) -> tuple[str, ...]:
     except UnicodeDecodeError:
         raise ConfigError(f"--extra-paths {path}: not UTF-8 text") from None
     return parse_path_list(text, str(path))
+
+
+@app.command()
+def merge(
+    reports: Annotated[
+        list[Path], typer.Argument(help="JSON reports (specdiff check --format json).")
+    ],
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    output_dir: OutputDirOption = None,
+    fail_on: FailOnOption = FailOn.high,
+) -> None:
+    """Merge the JSON reports of sharded runs into one report, rendered in any format."""
+    from specdiff.reporters.json import load_report
+    from specdiff.reporters.merge import merge_reports
+    from specdiff.scan import exit_code
+
+    try:
+        targets = _Outputs(fmt, output, output_dir).targets()
+        merged = merge_reports([load_report(path) for path in reports])
+    except (ValueError, ConfigError) as exc:
+        _fail(str(exc), 2)
+    _emit(merged, targets, str(Path.cwd()))
+    raise typer.Exit(exit_code(merged, fail_on.severity()))
 
 
 @app.command()
@@ -474,7 +516,6 @@ def _source_root(spec: str) -> str:
 
 def _run(build: Callable[[], ScanConfig], outputs: _Outputs, debug: bool) -> None:
     """Scan, render, write, and map the outcome to the exit code: the only place that does."""
-    from specdiff.reporters import Format, render
     from specdiff.scan import exit_code, scan
 
     try:
@@ -488,10 +529,36 @@ def _run(build: Callable[[], ScanConfig], outputs: _Outputs, debug: bool) -> Non
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 2)
-    root = _source_root(config.spec)
+    _emit(report, targets, _source_root(config.spec))
+    raise typer.Exit(exit_code(report, config.fail_on, config.min_score))
+
+
+def _plan(build: Callable[[], ScanConfig], debug: bool) -> NoReturn:
+    """Print the plan of the run ``build`` describes and exit 0; nothing is sent."""
+    from specdiff.plan import render
+    from specdiff.scan import plan_scan
+
+    try:
+        text = render(plan_scan(build()))
+    except SpecdiffError as exc:
+        _fail(str(exc), exc.exit_code)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 2)
+    sys.stdout.write(text)
+    raise typer.Exit(0)
+
+
+def _emit(
+    report: Report, targets: list[tuple[OutputFormat, Path | None]], source_root: str
+) -> None:
+    """Render ``report`` in every requested format, to stdout or its file."""
+    from specdiff.reporters import Format, render
+
     for fmt, output in targets:
         color = output is None and fmt is OutputFormat.text and sys.stdout.isatty()
-        text = render(report, Format(fmt.value), color=color, source_root=root)
+        text = render(report, Format(fmt.value), color=color, source_root=source_root)
         if output is None:
             sys.stdout.write(text)
             continue
@@ -501,7 +568,6 @@ def _run(build: Callable[[], ScanConfig], outputs: _Outputs, debug: bool) -> Non
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}", 2)
         typer.echo(_one_line_summary(report, output), err=True)
-    raise typer.Exit(exit_code(report, config.fail_on, config.min_score))
 
 
 def _one_line_summary(report: Report, output: Path) -> str:

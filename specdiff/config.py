@@ -32,6 +32,7 @@ __all__ = [
     "parse_login",
     "parse_pair",
     "parse_path_list",
+    "parse_shard",
 ]
 
 
@@ -216,6 +217,10 @@ class ScanConfig:
     """Exit 1 when the risk score is below this (``--min-score``), besides ``fail_on``."""
     extra_paths: tuple[str, ...] = ()
     """``--extra-paths``: well-known paths to try beyond the built-in list (SD407)."""
+    max_duration: float | None = None
+    """Seconds for the probing phase (it starts after loading); then nothing more is sent."""
+    shard: tuple[int, int] | None = None
+    """(i, n): check only the operations of shard i of n (1-based), see :mod:`specdiff.shard`."""
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -232,6 +237,10 @@ class ScanConfig:
             raise ConfigError("--max-requests must be at least 1")
         if self.min_score is not None and not 0 <= self.min_score <= 100:
             raise ConfigError("--min-score must be between 0 and 100")
+        if self.max_duration is not None and self.max_duration <= 0:
+            raise ConfigError("--max-duration must be positive")
+        if self.shard is not None and not 1 <= self.shard[0] <= self.shard[1]:
+            raise ConfigError(f"--shard must be i/n with 1 <= i <= n, got {self.shard}")
 
     def redactor(self) -> Redactor:
         """Every secret of the run: all identities, the JWT secret, the expired token, the
@@ -319,3 +328,15 @@ def parse_path_list(text: str, source: str) -> tuple[str, ...]:
         if path not in paths:
             paths.append(path)
     return tuple(paths)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``'2/4'`` -> (2, 4): shard 2 of 4, 1-based; ConfigError otherwise."""
+    index, sep, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        i, n = 0, 0
+    if not sep or not 1 <= i <= n:
+        raise ConfigError(f"--shard must look like 'i/n' with 1 <= i <= n, got {text!r}")
+    return i, n

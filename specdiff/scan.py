@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 
 from specdiff import __version__
-from specdiff.config import AuthMaterial, ScanConfig
+from specdiff.config import AuthMaterial, Credentials, ScanConfig
 from specdiff.derive import derive
 from specdiff.errors import ConfigError, PreflightError, TargetUnreachable
 from specdiff.model import (
@@ -35,15 +35,17 @@ from specdiff.model import (
     Severity,
     Summary,
 )
+from specdiff.plan import OperationPlan, ScanPlan, assumed_exchange
 from specdiff.probe import Probe, ProbeContext, ProbeOptions, load_probes
 from specdiff.redact import Redactor
 from specdiff.runner import Runner, RunnerLimits, make_client
 from specdiff.score import risk_score
+from specdiff.shard import shard_api
 from specdiff.spec import load_spec
 from specdiff.suppress import apply_suppressions
 from specdiff.synth import IdHarvest, baseline_request
 
-__all__ = ["exit_code", "run_scan", "scan"]
+__all__ = ["exit_code", "plan_scan", "run_scan", "scan"]
 
 _T = TypeVar("_T")
 
@@ -75,7 +77,7 @@ async def run_scan(
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     spec = load_spec(config.spec, allow_remote_refs=config.allow_remote_refs)
-    api = derive(spec)
+    api = shard_api(derive(spec), config.shard)
     probes = load_probes()
     redactor = config.redactor()
     rule_codes = tuple(sorted(p.code for p in probes))
@@ -110,6 +112,7 @@ async def run_scan(
                 timeout=config.timeout,
                 max_requests=config.max_requests,
                 max_body_bytes=config.max_body_bytes,
+                max_duration=config.max_duration,
             ),
         )
         engine = _Engine(config, api, probes, runner, notes, progress)
@@ -118,6 +121,66 @@ async def run_scan(
         requests = runner.requests_sent
     return _report(
         config, api, findings, coverage, notes, redactor, started, started_at, requests, rule_codes
+    )
+
+
+def plan_scan(config: ScanConfig) -> ScanPlan:
+    """What a run of ``config`` would send, per operation and probe; sends nothing.
+
+    The engine plans variants from each baseline's answer; here every sent baseline is assumed to
+    answer 200 with ``{}`` (see :data:`specdiff.plan.ASSUMED_BASELINE`).
+    """
+    api = shard_api(
+        derive(load_spec(config.spec, allow_remote_refs=config.allow_remote_refs)), config.shard
+    )
+    probes = load_probes()
+    notes: list[str] = list(api.warnings)
+    options = _options(config, config.credentials, http_twin=config.effective_http_url is not None)
+    harvest = IdHarvest()
+    operations: list[OperationPlan] = []
+    asked: set[PlannedRequest] = set()  # as the engine sends them: one question, one request
+    for op in api.operations:
+        planned = baseline_request(api, op, overrides=dict(config.params), harvest=harvest)
+        sent = op.safe or config.unsafe
+        exchange = assumed_exchange(planned) if sent else None
+        ctx = ProbeContext(api, options, planned, exchange)
+        counts: list[tuple[Probe, int]] = []
+        for probe in probes:
+            new = 0
+            for req in _guard(config, notes, probe.code, op.key, probe.plan, op, ctx):
+                key = _question(req)
+                new += key not in asked
+                asked.add(key)
+            counts.append((probe, new))
+        operations.append(OperationPlan(op.ref, int(sent), tuple(counts)))
+    return ScanPlan(api.source, tuple(operations), tuple(notes))
+
+
+def _question(req: PlannedRequest) -> PlannedRequest:
+    """What a request asks, whoever asks it: the key under which identical requests are shared."""
+    return dataclasses.replace(req, probe="", purpose="")
+
+
+def _options(config: ScanConfig, credentials: Credentials, *, http_twin: bool) -> ProbeOptions:
+    """What probes may know of the run; ``credentials`` are identity A's as they stand now."""
+    extra = {"b": config.credentials_b, "low": config.credentials_low}
+    a = credentials
+    return ProbeOptions(
+        unsafe=config.unsafe,
+        has_credentials=bool(a),
+        http_twin=http_twin,
+        extra_paths=config.extra_paths,
+        # an identity equal to A's proves nothing about authorization
+        identities=frozenset(
+            k for k, c in extra.items() if c and c.headers + c.query != a.headers + a.query
+        ),
+        auth=AuthMaterial(
+            credentials=a,
+            credentials_low=config.credentials_low,
+            jwt_secret=config.jwt_secret,
+            expired_token=config.expired_token,
+            jwks=config.jwks,
+        ),
     )
 
 
@@ -202,25 +265,7 @@ class _Engine:
         return [self._coverage(op) for op in ops], findings
 
     def _options(self, http_twin: bool) -> ProbeOptions:
-        a = self.runner.credentials
-        extra = {"b": self.config.credentials_b, "low": self.config.credentials_low}
-        return ProbeOptions(
-            unsafe=self.config.unsafe,
-            has_credentials=bool(a),
-            http_twin=http_twin,
-            extra_paths=self.config.extra_paths,
-            # an identity equal to A's proves nothing about authorization
-            identities=frozenset(
-                k for k, c in extra.items() if c and c.headers + c.query != a.headers + a.query
-            ),
-            auth=AuthMaterial(
-                credentials=a,
-                credentials_low=self.config.credentials_low,
-                jwt_secret=self.config.jwt_secret,
-                expired_token=self.config.expired_token,
-                jwks=self.config.jwks,
-            ),
-        )
+        return _options(self.config, self.runner.credentials, http_twin=http_twin)
 
     async def _baseline(self, op: Operation) -> None:
         planned = baseline_request(
@@ -277,6 +322,9 @@ class _Engine:
                 for f in judged
             ]
             ctx = dataclasses.replace(ctx, earlier=ctx.earlier + tuple(exchanges))
+        if exchange is not None:  # judged: coverage needs its status, not its body
+            self.baselines[op.key] = (planned, dataclasses.replace(exchange, body=b""))
+        self._forget(op)
         self.done += 1
         if self.progress is not None:
             self.progress(self.done, len(self.api.operations))
@@ -286,7 +334,7 @@ class _Engine:
         """Send ``req``, or reuse the answer to the very same request asked by another probe (or
         by this probe for another operation): one question, one request. A probe that asks the
         same thing twice for one operation means it (a repeat), and gets a fresh send."""
-        key = dataclasses.replace(req, probe="", purpose="")
+        key = _question(req)
         asker = (code, op.key)
         shared = self.shared.get(key)
         fresh = shared is None or asker in shared.askers
@@ -299,6 +347,12 @@ class _Engine:
         if fresh and exchange.url:  # counted only when it went out (not refused before sending)
             self._count(op)
         return dataclasses.replace(exchange, request=req)
+
+    def _forget(self, op: Operation) -> None:
+        """Drop the answers only ``op`` asked for: memory stays bounded on long runs."""
+        for key, shared in list(self.shared.items()):
+            if shared.answer.done() and all(asker[1] == op.key for asker in shared.askers):
+                del self.shared[key]
 
     def _count(self, op: Operation, n: int = 1) -> None:
         self.requests[op.key] = self.requests.get(op.key, 0) + n
@@ -313,7 +367,10 @@ class _Engine:
             )
         if exchange.status is None:
             return Coverage(op.ref, "not reached", exchange.error or "no response", None, sent)
-        return Coverage(op.ref, "probed", "", exchange.status, sent)
+        reason = (
+            f"response body cut at {self.config.max_body_bytes} bytes" if exchange.truncated else ""
+        )
+        return Coverage(op.ref, "probed", reason, exchange.status, sent)
 
 
 def _guard(

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from specdiff.model import (
+    Confidence,
     Coverage,
     Evidence,
     Finding,
@@ -18,12 +20,13 @@ from specdiff.model import (
     OperationRef,
     Report,
     Severity,
+    Summary,
     Suppression,
 )
 from specdiff.reporters import sorted_findings
 from specdiff.score import risk_score
 
-__all__ = ["REPORT_VERSION", "TOOL_NAME", "render", "to_dict"]
+__all__ = ["REPORT_VERSION", "TOOL_NAME", "from_dict", "load_report", "render", "to_dict"]
 
 REPORT_VERSION = "1"
 TOOL_NAME = "specdiff"
@@ -118,3 +121,81 @@ def render(report: Report) -> str:
     """The report as an indented, key-sorted JSON document ending in a newline."""
     text = json.dumps(to_dict(report), indent=2, sort_keys=True, ensure_ascii=False)
     return _UNSAFE_RAW.sub(_escape_raw, text) + "\n"
+
+
+# --------------------------------------------------------------------------- JSON -> Report
+
+
+def load_report(path: Path) -> Report:
+    """Read a JSON report written by :func:`render`; a ValueError says in one line what is wrong."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ValueError(f"{path} is not JSON: {exc}") from None
+    try:
+        return from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path} is not a specdiff JSON report: {exc!r}") from None
+
+
+def from_dict(data: dict[str, Any]) -> Report:
+    """The inverse of :func:`to_dict` (raises KeyError/TypeError/ValueError on other shapes)."""
+    version = data["report_version"]
+    if version != REPORT_VERSION:
+        raise ValueError(f"report_version {version!r}, this specdiff reads {REPORT_VERSION!r}")
+    s = data["summary"]
+    return Report(
+        tool_version=str(data["tool"]["version"]),
+        spec=str(data["spec"]),
+        target=data["target"],
+        started_at=str(data["started_at"]),
+        findings=tuple(_load_finding(f) for f in data["findings"]),
+        coverage=tuple(_load_coverage(c) for c in data["coverage"]),
+        summary=Summary(
+            operations=int(s["operations"]),
+            probed=int(s["probed"]),
+            requests=int(s["requests"]),
+            duration=float(s["duration_seconds"]),
+        ),
+        notes=tuple(str(n) for n in data["notes"]),
+    )
+
+
+def _load_operation(d: dict[str, Any]) -> OperationRef:
+    return OperationRef(str(d["method"]), str(d["path"]), d["operation_id"])
+
+
+def _load_finding(d: dict[str, Any]) -> Finding:
+    loc, ev, op = d["location"], d["evidence"], d["operation"]
+    return Finding(
+        rule=str(d["rule"]),
+        kind=str(d["kind"]),
+        title=str(d["title"]),
+        severity=Severity(d["severity"]),
+        confidence=Confidence(d["confidence"]),
+        message=str(d["message"]),
+        cwe=d["cwe"],
+        owasp=d["owasp"],
+        operation=_load_operation(op) if op else None,
+        location=Location(str(loc["file"]), loc["line"], str(loc["pointer"])) if loc else None,
+        evidence=Evidence(str(ev["request"]), ev["status"], str(ev["snippet"]), str(ev["curl"]))
+        if ev
+        else None,
+        remediation=str(d["remediation"]),
+        key=str(d["key"]),
+    )
+
+
+def _load_coverage(d: dict[str, Any]) -> Coverage:
+    status = d["status"]
+    if status not in ("probed", "not reached", "skipped"):
+        raise ValueError(f"unknown coverage status {status!r}")
+    return Coverage(
+        _load_operation(d["operation"]),
+        status,
+        str(d["reason"]),
+        d["baseline_status"],
+        int(d["requests"]),
+    )
