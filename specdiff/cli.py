@@ -162,6 +162,39 @@ def check(
 
 
 @app.command()
+def lint(
+    spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SPECDIFF_TOKEN",
+            help="A token to judge offline too (e.g. a JWT's secret); never sent anywhere.",
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.text,
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.high,
+    allow_remote_refs: Annotated[
+        bool, typer.Option(help="Fetch http(s) $refs of the document.")
+    ] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Check SPEC alone, without any request: the static rules, plus notes on the document."""
+    _run(
+        lambda: ScanConfig(
+            spec=str(spec),
+            credentials=Credentials.build(token=token),
+            fail_on=fail_on.severity(),
+            allow_remote_refs=allow_remote_refs,
+            debug=debug,
+        ),
+        fmt,
+        output,
+        debug,
+    )
+
+
+@app.command()
 def demo(
     hardened: Annotated[
         bool, typer.Option(help="Check the hardened twin (expects no finding).")

@@ -218,6 +218,18 @@ def create_app(log: RequestLog, secret: str) -> Flask:
             return _error("no such product", 404)
         return _json(product.public())
 
+    @route("/stats", "GET")
+    def stats() -> Response:
+        return _json({"products": len(store.all_products()), "users": len(store.all_users())})
+
+    @route("/assistant/answer", "GET")
+    @requires_auth
+    def answer(user: User) -> Response:
+        # The assistant never sees credentials, so it cannot repeat them.
+        question = request.args.get("q", "")
+        text = f"You asked: {question[:80]} I cannot share credentials; see your account page."
+        return _json({"completion": text, "model": "shop-assistant-1"})
+
     return app
 
 

@@ -7,6 +7,12 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
 * ``GET /orders`` leaks each order's Luhn-valid ``card_number``;
 * ``GET /me`` leaks the caller's ``api_key`` (and an undocumented, harmless ``theme``);
 * the JWT secret is the weak, copy-pasted ``your_jwt_secret_key``;
+* ``GET /me`` also returns the caller's password, a ``writeOnly`` property;
+* ``GET /health`` answers an HTML page where JSON is documented;
+* ``GET /products/<id>`` returns ``price`` as a string (a schema violation);
+* ``GET /stats`` crashes with an undocumented ``500``;
+* ``GET /assistant/answer``, an LLM-style endpoint, echoes the caller's API key in its
+  ``completion`` text;
 * it sends no ``Strict-Transport-Security``, no ``Cache-Control``, and its 401 answers carry no
   ``WWW-Authenticate``.
 
@@ -104,7 +110,8 @@ def create_app(log: RequestLog) -> Flask:
 
     @route("/health", "GET")
     def health() -> Response:
-        return _json({"status": "ok"})
+        # Sin: an HTML page where the document promises application/json.
+        return Response("<html><body><p>status: ok</p></body></html>", mimetype="text/html")
 
     @route("/auth/login", "POST")
     def login() -> Response:
@@ -125,7 +132,10 @@ def create_app(log: RequestLog) -> Flask:
     @requires_auth
     def me(user: User) -> Response:
         # Sin: the caller's live API key, plus an undocumented (harmless) preference.
-        return _json({**user.public(), "api_key": user.api_key, "theme": "dark"})
+        # Sin: and the password, which the document marks writeOnly (never returned).
+        return _json(
+            {**user.public(), "api_key": user.api_key, "theme": "dark", "password": user.password}
+        )
 
     @route("/users", "GET")
     @requires_auth
@@ -206,6 +216,20 @@ def create_app(log: RequestLog) -> Flask:
         product = store.product(product_id)
         if product is None:
             return _error("no such product", 404)
-        return _json(product.public())
+        # Sin: the price as a string, where the schema says number.
+        return _json({**product.public(), "price": f"{product.price:.2f}"})
+
+    @route("/stats", "GET")
+    def stats() -> Response:
+        # Sin: a crash the document does not admit (it documents 200 only).
+        return _error("internal server error", 500)
+
+    @route("/assistant/answer", "GET")
+    @requires_auth
+    def answer(user: User) -> Response:
+        # Sin: the "model" was given the caller's record as context and repeats its secret.
+        question = request.args.get("q", "")
+        text = f"You asked: {question[:80]} Your API key is {user.api_key}, keep it safe!"
+        return _json({"completion": text, "model": "shop-assistant-1"})
 
     return app
