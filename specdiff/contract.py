@@ -14,14 +14,13 @@ view pays: proving synthesized requests valid (:func:`request_problems`).
 from __future__ import annotations
 
 import posixpath
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import (
     OAS30ReadValidator,
     OAS31Validator,
@@ -76,12 +75,19 @@ def violations(schema: Schema, value: Any, openapi_version: str) -> list[Violati
 
 
 def _leaf(error: ValidationError) -> ValidationError | None:
-    """The error to report; a oneOf/anyOf that no branch satisfies reports its closest branch."""
+    """The error to report; a oneOf/anyOf that no branch satisfies reports its closest branch
+    (fewest errors, then the deepest one: ``$.pay.card`` is a wrong type, not a missing iban)."""
     if error.validator in ("oneOf", "anyOf"):
         if not error.context or "valid under each of" in error.message:
             return None  # several branches match: a document ambiguity, not a runtime breach
-        inner = best_match(error.context)
-        return _leaf(inner) if inner is not None else None
+        branches: dict[object, list[ValidationError]] = {}
+        for inner in error.context:
+            branches.setdefault(inner.relative_schema_path[0], []).append(inner)
+        closest = min(
+            branches.values(),
+            key=lambda errs: (len(errs), -max(len(e.absolute_path) for e in errs)),
+        )
+        return _leaf(max(closest, key=lambda e: len(e.absolute_path)))
     return error
 
 
@@ -189,27 +195,37 @@ def _validators(resolver: Any, dialect: str) -> _Validators:
 
 
 class RequestContract:
-    """openapi-core's view of one document, built once (without re-validating the document).
+    """openapi-core's request validators for one document, built once (the document itself is
+    not re-validated).
 
     Used to prove a synthesized request valid (every baseline should be) or invalid (every
-    deliberately broken variant must be). Security is the runner's business, not the request's:
-    missing-credential errors are not reported.
+    deliberately broken variant must be): its parameters and body. Credentials are the runner's
+    business, not the planned request's, so security is not judged here.
     """
 
     def __init__(self, spec: Spec) -> None:
         from jsonschema_path import SchemaPath
-        from openapi_core import Config, OpenAPI
+        from openapi_core.validation.request import validators
 
         server = urlsplit(_first_server(spec))
         self._host = f"{server.scheme}://{server.netloc}"
         self._base_path = server.path.rstrip("/")
         path = SchemaPath.from_dict(dict(spec.data), base_uri=spec.path.as_uri())
-        self._openapi = OpenAPI(path, config=Config(spec_validator_cls=None))
+        v31 = spec.version.startswith("3.1")
+        # the parameter and body validators: the security one would stop at the missing token
+        self._validators = [
+            cls(path)
+            for cls in (
+                validators.V31RequestParametersValidator
+                if v31
+                else validators.V30RequestParametersValidator,
+                validators.V31RequestBodyValidator if v31 else validators.V30RequestBodyValidator,
+            )
+        ]
 
     def problems(self, planned: PlannedRequest) -> list[str]:
         """Why ``planned`` violates the document (one line each); [] when it is valid."""
         from openapi_core.testing import MockRequest
-        from openapi_core.validation.request.exceptions import SecurityValidationError
 
         headers = dict(planned.headers)
         cookies = dict(
@@ -228,12 +244,8 @@ class RequestContract:
             content_type=headers.get("Content-Type", "application/json"),
         )
         found: list[str] = []
-        with warnings.catch_warnings():  # "Unsupported scheme type": security is not judged
-            warnings.simplefilter("ignore")
-            errors = list(self._openapi.iter_request_errors(request))
+        errors = [e for v in self._validators for e in v.iter_errors(request)]
         for error in errors:
-            if isinstance(error, SecurityValidationError):
-                continue
             cause = error.__cause__
             detail = f" ({one_line(str(cause))[:200]})" if cause is not None else ""
             found.append(f"{type(error).__name__}: {one_line(str(error))[:200]}{detail}")

@@ -222,6 +222,14 @@ def create_app(log: RequestLog, secret: str) -> Flask:
     def stats() -> Response:
         return _json({"products": len(store.all_products()), "users": len(store.all_users())})
 
+    @route("/reports/daily", "GET")
+    def daily_report() -> Response:
+        return _json({"orders": sum(len(store.orders_of(u.id)) for u in store.all_users())})
+
+    @route("/announcements", "GET")
+    def announcements() -> Response:
+        return _json(["Spring sale!"])
+
     @route("/assistant/answer", "GET")
     @requires_auth
     def answer(user: User) -> Response:

@@ -8,9 +8,9 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
 * ``GET /me`` leaks the caller's ``api_key`` (and an undocumented, harmless ``theme``);
 * the JWT secret is the weak, copy-pasted ``your_jwt_secret_key``;
 * ``GET /me`` also returns the caller's password, a ``writeOnly`` property;
-* ``GET /health`` answers an HTML page where JSON is documented;
-* ``GET /products/<id>`` returns ``price`` as a string (a schema violation);
-* ``GET /stats`` crashes with an undocumented ``500``;
+* ``GET /announcements`` answers an HTML page where JSON is documented;
+* ``GET /stats`` returns a count as a string (a schema violation);
+* ``GET /reports/daily`` crashes with an undocumented ``500``;
 * ``GET /assistant/answer``, an LLM-style endpoint, echoes the caller's API key in its
   ``completion`` text;
 * it sends no ``Strict-Transport-Security``, no ``Cache-Control``, and its 401 answers carry no
@@ -110,8 +110,7 @@ def create_app(log: RequestLog) -> Flask:
 
     @route("/health", "GET")
     def health() -> Response:
-        # Sin: an HTML page where the document promises application/json.
-        return Response("<html><body><p>status: ok</p></body></html>", mimetype="text/html")
+        return _json({"status": "ok"})
 
     @route("/auth/login", "POST")
     def login() -> Response:
@@ -216,13 +215,22 @@ def create_app(log: RequestLog) -> Flask:
         product = store.product(product_id)
         if product is None:
             return _error("no such product", 404)
-        # Sin: the price as a string, where the schema says number.
-        return _json({**product.public(), "price": f"{product.price:.2f}"})
+        return _json(product.public())
 
     @route("/stats", "GET")
     def stats() -> Response:
+        # Sin: the counts as strings, where the schema says integer.
+        return _json({"products": str(len(store.all_products())), "users": len(store.all_users())})
+
+    @route("/reports/daily", "GET")
+    def daily_report() -> Response:
         # Sin: a crash the document does not admit (it documents 200 only).
         return _error("internal server error", 500)
+
+    @route("/announcements", "GET")
+    def announcements() -> Response:
+        # Sin: an HTML page where the document promises application/json.
+        return Response("<html><body><p>Spring sale!</p></body></html>", mimetype="text/html")
 
     @route("/assistant/answer", "GET")
     @requires_auth
