@@ -27,6 +27,10 @@ def test_demo_operations_security_and_lines() -> None:
         "DELETE /orders/{order_id}",
         "GET /products",
         "GET /products/{product_id}",
+        "GET /stats",
+        "GET /reports/daily",
+        "GET /announcements",
+        "GET /assistant/answer",
     ]
     open_ops = {op.key for op in api.operations if not op.secured}
     assert open_ops == {
@@ -34,6 +38,9 @@ def test_demo_operations_security_and_lines() -> None:
         "POST /auth/login",
         "GET /products",
         "GET /products/{product_id}",
+        "GET /stats",
+        "GET /reports/daily",
+        "GET /announcements",
     }
     lines = DEMO.read_text().splitlines()
     path_line = lines.index("  /users/{id}:")
