@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from specdiff.classify import Classification, classify_field
+from specdiff.classify import Classification, classify_field, classify_value, name_signal
 from specdiff.model import Confidence, Exchange, Finding, Operation
 from specdiff.probe import Probe, ProbeContext, evidence
 from specdiff.redact import mask_value
@@ -21,9 +21,11 @@ from specdiff.schema import Schema
 
 __all__ = [
     "PROBES",
+    "SensitiveDataInText",
     "UndocumentedField",
     "UndocumentedPii",
     "UndocumentedSecret",
+    "sensitive_text",
     "undocumented_fields",
 ]
 
@@ -317,4 +319,109 @@ class UndocumentedSecret(_ExposureProbe):
     category = "secret"
 
 
-PROBES: tuple[type[Probe], ...] = (UndocumentedField, UndocumentedPii, UndocumentedSecret)
+# --------------------------------------------------------------------------- SD309
+
+_TEXT_LIMIT = 20_000
+_MAX_STRINGS = 2_000
+
+
+def _strings(value: Any, path: str, name: str | None) -> Iterator[tuple[str, str | None, str]]:
+    """(JSON path, the property that holds it, text) for every string in a body."""
+    stack: list[tuple[Any, str, str | None]] = [(value, path, name)]
+    count = 0
+    while stack and count < _MAX_STRINGS:
+        current, where, holder = stack.pop()
+        if isinstance(current, str):
+            count += 1
+            yield where, holder, current[:_TEXT_LIMIT]
+        elif isinstance(current, Mapping):
+            for key, child in reversed(list(current.items())):
+                k = str(key)
+                stack.append((child, f"{where}.{k}" if _plain(k) else f"{where}[{k!r}]", k))
+        elif isinstance(current, list):
+            stack.extend((child, f"{where}[*]", holder) for child in reversed(current))
+
+
+def _under(path: str, prefixes: Iterable[str]) -> bool:
+    return any(path == p or path.startswith((p + ".", p + "[")) for p in prefixes)
+
+
+def sensitive_text(schema: Schema, body: Any) -> list[tuple[str, Classification]]:
+    """(JSON path, what) for each documented string whose value holds a secret or, inside free
+    text, personal data; once per path, undocumented properties left to SD301-SD303."""
+    undocumented = [u.path for u in undocumented_fields(schema, body)]
+    found: dict[str, Classification] = {}
+    for path, holder, text in _strings(body, "$", None):
+        if path in found or _under(path, undocumented):
+            continue
+        if holder is not None and name_signal(holder) is not None:
+            continue  # ``email``, ``token``: the field says what it holds (SD304's business)
+        c = classify_value(text)
+        if c is None:
+            continue
+        # personal data counts inside prose; a whole value that is an address is a field's data
+        if c.category == "pii" and not any(ch.isspace() for ch in text.strip()):
+            continue
+        found[path] = c
+    return sorted(found.items())
+
+
+class SensitiveDataInText(Probe):
+    """SD309 exposure.sensitive-data-in-text: a documented text field carries a secret or PII.
+
+    **Promise.** A documented free-text field (``message``, ``detail``, ``completion`` ...)
+    carries prose, not credentials or someone's personal data. An LLM-backed endpoint whose
+    generated text echoes an API key, or an error text that quotes a password, breaks it even
+    though the field itself is documented.
+
+    **Probe.** No extra request: every string of the baseline's 2xx JSON body is searched with
+    the classifier's validated value signals only (JWT structure, PEM private keys, password
+    hash formats, AWS/GitHub/Stripe/Slack/OpenAI key prefixes, credentials in URLs, Luhn card
+    numbers, mod-97 IBANs, e-mail addresses). The field name never makes a finding.
+
+    **Breach.** A documented string whose value holds a secret; or personal data inside text
+    (a value with words around the match). Once per operation and JSON path.
+
+    **Quiet when.** The field's name says what it holds (``email``, ``token``: a document that
+    returns those on purpose is SD304's business); the property is undocumented (SD301-SD303);
+    a whole value that is only an e-mail address (a structured field such as ``owner``); role
+    mailboxes (``support@``), UUIDs, timestamps, masked values.
+
+    **Remediation.** Filter generated and error text before it leaves the service (a secret
+    scanner or a PII redactor on LLM output; never interpolate credentials into messages), and
+    keep secrets out of the model's context.
+    """
+
+    code = "SD309"
+    confidence = Confidence.FIRM
+    remediation = (
+        "Scrub generated and error text before returning it (run a secret/PII redactor over "
+        "LLM output, never format credentials into messages) and keep secrets out of prompts."
+    )
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        ex = ctx.baseline_exchange
+        if ex is None or not ex.ok or not ex.is_json:
+            return
+        schema = _documented_schema(op, ex)
+        body = ex.json()
+        if schema is None or body is None:
+            return
+        for path, c in sensitive_text(schema, body):
+            what = f"{c.category} ({c.kind}: {c.reason})"
+            yield self.finding(
+                f"{op.key} returned {what} inside the documented text {path}",
+                key=path,
+                evidence=evidence(ex, f"{path} holds {what}"),
+                confidence=c.confidence,
+            )
+
+
+PROBES: tuple[type[Probe], ...] = (
+    UndocumentedField,
+    UndocumentedPii,
+    UndocumentedSecret,
+    SensitiveDataInText,
+)

@@ -24,6 +24,7 @@ from specdiff import __version__
 from specdiff.config import AuthMaterial, Credentials, ScanConfig
 from specdiff.derive import derive
 from specdiff.errors import ConfigError, PreflightError, TargetUnreachable
+from specdiff.lint import spec_notes
 from specdiff.model import (
     ApiModel,
     Coverage,
@@ -87,6 +88,7 @@ async def run_scan(
         findings += _guard(config, notes, probe.code, "the document", probe.check_spec, api)
 
     if config.base_url is None:
+        notes += spec_notes(api)
         return _report(
             config, api, findings, [], notes, redactor, started, started_at, 0, rule_codes
         )

@@ -255,6 +255,26 @@ def create_app(log: RequestLog, secret: str, *, database_url: str | None = None)
             return _error("no such product", 404)
         return _json(product.public())
 
+    @route("/stats", "GET")
+    def stats() -> Response:
+        return _json({"products": len(store.all_products()), "users": len(store.all_users())})
+
+    @route("/reports/daily", "GET")
+    def daily_report() -> Response:
+        return _json({"orders": sum(len(store.orders_of(u.id)) for u in store.all_users())})
+
+    @route("/announcements", "GET")
+    def announcements() -> Response:
+        return _json(["Spring sale!"])
+
+    @route("/assistant/answer", "GET")
+    @requires_auth
+    def answer(user: User) -> Response:
+        # The assistant never sees credentials, so it cannot repeat them.
+        question = request.args.get("q", "")
+        text = f"You asked: {question[:80]} I cannot share credentials; see your account page."
+        return _json({"completion": text, "model": "shop-assistant-1"})
+
     return app
 
 

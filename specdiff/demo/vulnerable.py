@@ -16,6 +16,12 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
 * ``POST /users`` validates its body before it authenticates;
 * ``GET /admin/stats`` never checks the ``admin`` scope its document requires;
 * ``GET /products/<id>`` requires a token the document does not ask for;
+* ``GET /me`` also returns the caller's password, a ``writeOnly`` property;
+* ``GET /announcements`` answers an HTML page where JSON is documented;
+* ``GET /stats`` returns a count as a string (a schema violation);
+* ``GET /reports/daily`` crashes with an undocumented ``500``;
+* ``GET /assistant/answer``, an LLM-style endpoint, echoes the caller's API key in its
+  ``completion`` text;
 * it sends no ``Strict-Transport-Security``, no ``Cache-Control``, and its 401 answers carry no
   ``WWW-Authenticate``;
 * it runs with the Werkzeug debugger wired in (``/console`` and traceback pages; only when served
@@ -203,7 +209,10 @@ def create_app(
         # Sin: the bearer JWT kept in Flask's signed-but-readable session cookie.
         session["token"] = request.headers.get("Authorization", "").partition(" ")[2]
         # Sin: the caller's live API key, plus an undocumented (harmless) preference.
-        return _json({**user.public(), "api_key": user.api_key, "theme": "dark"})
+        # Sin: and the password, which the document marks writeOnly (never returned).
+        return _json(
+            {**user.public(), "api_key": user.api_key, "theme": "dark", "password": user.password}
+        )
 
     @route("/users", "GET")
     def list_users() -> Response:
@@ -317,5 +326,28 @@ def create_app(
         # nothing here).
         product = store.product(product_id)
         return _json(product.public()) if product is not None else _error("no such product", 404)
+
+    @route("/stats", "GET")
+    def stats() -> Response:
+        # Sin: the counts as strings, where the schema says integer.
+        return _json({"products": str(len(store.all_products())), "users": len(store.all_users())})
+
+    @route("/reports/daily", "GET")
+    def daily_report() -> Response:
+        # Sin: a crash the document does not admit (it documents 200 only).
+        return _error("internal server error", 500)
+
+    @route("/announcements", "GET")
+    def announcements() -> Response:
+        # Sin: an HTML page where the document promises application/json.
+        return Response("<html><body><p>Spring sale!</p></body></html>", mimetype="text/html")
+
+    @route("/assistant/answer", "GET")
+    @requires_auth
+    def answer(user: User) -> Response:
+        # Sin: the "model" was given the caller's record as context and repeats its secret.
+        question = request.args.get("q", "")
+        text = f"You asked: {question[:80]} Your API key is {user.api_key}, keep it safe!"
+        return _json({"completion": text, "model": "shop-assistant-1"})
 
     return app

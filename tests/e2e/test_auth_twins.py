@@ -50,10 +50,12 @@ DEFAULT_EXPECTED = {
     ("SD207", "GET /me", "token"),
     ("SD207", "GET /orders", "token"),
     ("SD207", "GET /admin/stats", "token"),
+    ("SD207", "GET /assistant/answer", "token"),
     ("SD208", "POST /users", ""),
     ("SD209", "GET /me", ""),
     ("SD209", "GET /orders", ""),
     ("SD209", "GET /admin/stats", ""),
+    ("SD209", "GET /assistant/answer", ""),
     ("SD210", "GET /products/{product_id}", ""),
 }
 
@@ -70,6 +72,7 @@ WITH_INPUTS_EXPECTED = DEFAULT_EXPECTED | {
     ("SD205", "GET /orders", "exp-past"),
     ("SD205", "GET /orders", "no-exp"),
     ("SD205", "GET /admin/stats", "no-exp"),
+    ("SD205", "GET /assistant/answer", "no-exp"),
     ("SD211", "GET /admin/stats", ""),
     ("SD212", "GET /users/{id}", ""),
 }

@@ -46,6 +46,7 @@ def test_vulnerable_twin_gives_exactly_the_expected_findings(
         ("SD302", "GET /orders", "$.items[*].card_number"),
         ("SD303", "GET /users/{id}", "$.password_hash"),
         ("SD303", "GET /me", "$.api_key"),
+        ("SD303", "GET /me", "$.password"),  # writeOnly in the document, returned anyway
         ("SD301", "GET /me", "$.theme"),
     }
     assert finding_keys(vulnerable_scan.report, FAMILY) == expected

@@ -332,7 +332,7 @@ def test_vulnerable_me_leaks_api_key(vulnerable_twin: RunningTwin) -> None:
     assert "www-authenticate" not in unauthenticated.headers
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == USER_FIELDS | {"api_key", "theme"}
+    assert set(body) == USER_FIELDS | {"api_key", "theme", "password"}
     assert body["id"] == 1
     assert LIVE_KEY.match(body["api_key"])
     assert body["theme"] == "dark"

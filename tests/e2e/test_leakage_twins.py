@@ -52,9 +52,11 @@ def test_vulnerable_twin_gives_exactly_the_expected_leaks(
         ("SD403", "GET /products/search", "sqlite"),
         ("SD502", "GET /orders/{order_id}", ""),
         ("SD502", "GET /products/search", ""),
+        ("SD502", "GET /reports/daily", ""),
         ("SD503", "GET /products/search", "query.limit"),
         ("SD404", "GET /me", "body"),
         ("SD404", "GET /admin/stats", "body"),
+        ("SD404", "GET /assistant/answer", "body"),
         ("SD404", "GET /orders", "body"),
         ("SD408", "GET /me", ""),
         ("SD408", "GET /users", ""),
@@ -62,6 +64,7 @@ def test_vulnerable_twin_gives_exactly_the_expected_leaks(
         ("SD408", "GET /orders", ""),
         ("SD408", "GET /orders/{order_id}", ""),
         ("SD408", "GET /admin/stats", ""),
+        ("SD408", "GET /assistant/answer", ""),
         ("SD501", "PUT /products/{product_id}", ""),
     }
 

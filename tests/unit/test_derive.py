@@ -29,6 +29,10 @@ def test_demo_operations_security_and_lines() -> None:
         "GET /products",
         "GET /products/search",
         "GET /products/{product_id}",
+        "GET /stats",
+        "GET /reports/daily",
+        "GET /announcements",
+        "GET /assistant/answer",
     ]
     open_ops = {op.key for op in api.operations if not op.secured}
     assert open_ops == {
@@ -37,6 +41,9 @@ def test_demo_operations_security_and_lines() -> None:
         "GET /products",
         "GET /products/search",
         "GET /products/{product_id}",
+        "GET /stats",
+        "GET /reports/daily",
+        "GET /announcements",
     }
     lines = DEMO.read_text().splitlines()
     path_line = lines.index("  /users/{id}:")
