@@ -20,7 +20,7 @@ from specdiff.model import (
     PlannedRequest,
     Severity,
 )
-from specdiff.mutate import MALFORMED_JSON, canary_request, mutations, provocations
+from specdiff.mutate import MALFORMED_JSON, canary_plan, mutations, provocations
 from specdiff.probe import Probe, ProbeContext, evidence, snippet
 
 __all__ = [
@@ -291,11 +291,7 @@ class MissingWwwAuthenticate(Probe):
     )
 
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
-        if ctx.baseline is None or not (op.safe or ctx.options.unsafe):
-            return
-        planned = canary_request(ctx.api, op, ctx.baseline, probe=self.code)
-        if planned is not None:
-            yield planned[0]
+        return canary_plan(op, ctx, self.code)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]

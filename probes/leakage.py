@@ -28,7 +28,7 @@ from specdiff.model import (
     PlannedRequest,
     Severity,
 )
-from specdiff.mutate import canary, canary_request, provocations
+from specdiff.mutate import canary, canary_plan, canary_request, provocations
 from specdiff.probe import Probe, ProbeContext, evidence, snippet
 from specdiff.redact import mask_value
 from specdiff.signatures import database_error, debugger, readable_text, stack_trace
@@ -260,11 +260,7 @@ class CredentialEcho(Probe):
     )
 
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
-        if ctx.baseline is None or not (op.safe or ctx.options.unsafe):
-            return
-        planned = canary_request(ctx.api, op, ctx.baseline, probe=self.code)
-        if planned is not None:
-            yield planned[0]
+        return canary_plan(op, ctx, self.code)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]

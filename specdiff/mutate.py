@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from specdiff.model import (
@@ -31,12 +31,16 @@ from specdiff.model import (
 )
 from specdiff.schema import Schema
 
+if TYPE_CHECKING:
+    from specdiff.probe import ProbeContext
+
 __all__ = [
     "HOSTILE_STRING",
     "MALFORMED_JSON",
     "Mutation",
     "MutationKind",
     "canary",
+    "canary_plan",
     "canary_request",
     "mutations",
     "provocations",
@@ -353,3 +357,11 @@ def _place_credential(
             )
         return dataclasses.replace(base, headers=(*base.headers, (scheme.param_name, value)))
     return None
+
+
+def canary_plan(op: Operation, ctx: ProbeContext, code: str) -> tuple[PlannedRequest, ...]:
+    """The one canary-credential request SD404 and SD505 share (sent once, judged by both)."""
+    if ctx.baseline is None or not (op.safe or ctx.options.unsafe):
+        return ()
+    planned = canary_request(ctx.api, op, ctx.baseline, probe=code)
+    return (planned[0],) if planned is not None else ()
