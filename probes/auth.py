@@ -94,8 +94,12 @@ class MissingCredentialsAccepted(Probe):
             return
         if not ctx.options.has_credentials or not ctx.baseline_ok:
             return
+        # a DELETE baseline removed its object: the anonymous DELETE goes to another one
+        target = ctx.baseline if op.method != "DELETE" else ctx.spare
+        if target is None:
+            return
         yield dataclasses.replace(
-            ctx.baseline, auth=AuthMode.NONE, probe=self.code, purpose="no-credentials"
+            target, auth=AuthMode.NONE, probe=self.code, purpose="no-credentials"
         )
 
     def judge(

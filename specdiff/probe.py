@@ -85,6 +85,9 @@ class ProbeContext:
     earlier: tuple[Exchange, ...] = ()
     """The exchanges of the probes that ran before this one on the same operation (in code
     order), so a probe can judge answers another probe already asked for (SD208, SD209)."""
+    spare: PlannedRequest | None = None
+    """For a destructive operation (DELETE) under ``--unsafe``: the baseline aimed at another
+    harvested object, since the baseline removed its own."""
 
     @property
     def anonymous_ok(self) -> bool:

@@ -44,7 +44,7 @@ from specdiff.score import risk_score
 from specdiff.shard import shard_api
 from specdiff.spec import load_spec
 from specdiff.suppress import apply_suppressions
-from specdiff.synth import IdHarvest, baseline_request
+from specdiff.synth import IdHarvest, baseline_request, spare_request
 
 __all__ = ["exit_code", "plan_scan", "run_scan", "scan"]
 
@@ -239,16 +239,21 @@ class _Engine:
         self.requests: dict[str, int] = {}
         self.once: list[Finding] = []
         self.shared: dict[PlannedRequest, _Shared] = {}
+        self.spares: dict[str, PlannedRequest | None] = {}
         self.done = 0
 
     async def run(self, *, http_twin: bool) -> tuple[list[Coverage], list[Finding]]:
         ops = self.api.operations
         if self.config.login is not None:
             await self.runner.login()
-        # waves by number of path parameters: /users before /users/{id}
-        waves = sorted({op.path.count("{") for op in ops})
-        for depth in waves:
-            await asyncio.gather(*(self._baseline(op) for op in ops if op.path.count("{") == depth))
+        # waves by number of path parameters (/users before /users/{id}); destructive operations
+        # last of all: under --unsafe a DELETE removes the object other operations probe
+        lasting = [op for op in ops if op.method != "DELETE"]
+        destructive = [op for op in ops if op.method == "DELETE"]
+        for depth in sorted({op.path.count("{") for op in lasting}):
+            await asyncio.gather(
+                *(self._baseline(op) for op in lasting if op.path.count("{") == depth)
+            )
         self._preflight()
         options = self._options(http_twin)
         for probe in self.probes:
@@ -262,7 +267,10 @@ class _Engine:
                 options,
             )
             self.once += findings_once
-        results = await asyncio.gather(*(self._probe(op, options) for op in ops))
+        results = await asyncio.gather(*(self._probe(op, options) for op in lasting))
+        # only now may a DELETE baseline remove an object: everything else has been probed
+        await asyncio.gather(*(self._baseline(op) for op in destructive))
+        results += await asyncio.gather(*(self._probe(op, options) for op in destructive))
         findings = self.once + [f for batch in results for f in batch]
         return [self._coverage(op) for op in ops], findings
 
@@ -270,9 +278,12 @@ class _Engine:
         return _options(self.config, self.runner.credentials, http_twin=http_twin)
 
     async def _baseline(self, op: Operation) -> None:
-        planned = baseline_request(
-            self.api, op, overrides=dict(self.config.params), harvest=self.harvest
-        )
+        overrides = dict(self.config.params)
+        planned = baseline_request(self.api, op, overrides=overrides, harvest=self.harvest)
+        if op.method == "DELETE" and self.config.unsafe:
+            self.spares[op.key] = spare_request(
+                self.api, op, overrides=overrides, harvest=self.harvest
+            )
         if not (op.safe or self.config.unsafe):
             self.baselines[op.key] = (planned, None)
             return
@@ -283,7 +294,11 @@ class _Engine:
             self.harvest.record(op, exchange.json())
 
     def _preflight(self) -> None:
-        sent = [(op, ex) for op in self.api.operations if (ex := self.baselines[op.key][1])]
+        sent = [
+            (op, ex)
+            for op in self.api.operations
+            if op.key in self.baselines and (ex := self.baselines[op.key][1])
+        ]
         if sent and all(ex.status is None for _, ex in sent):
             first = sent[0][1]
             raise TargetUnreachable(f"{self.config.base_url} is unreachable: {first.error}")
@@ -304,7 +319,7 @@ class _Engine:
 
     async def _probe(self, op: Operation, options: ProbeOptions) -> list[Finding]:
         planned, exchange = self.baselines[op.key]
-        ctx = ProbeContext(self.api, options, planned, exchange)
+        ctx = ProbeContext(self.api, options, planned, exchange, spare=self.spares.get(op.key))
         findings: list[Finding] = []
         for probe in self.probes:
             requests = _guard(self.config, self.notes, probe.code, op.key, probe.plan, op, ctx)

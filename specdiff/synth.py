@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from specdiff.model import ApiModel, Operation, Parameter, PlannedRequest
 from specdiff.schema import Schema
 
-__all__ = ["IdHarvest", "baseline_request", "sample_value"]
+__all__ = ["IdHarvest", "baseline_request", "sample_value", "spare_request"]
 
 _MAX_DEPTH = 6
 _FORMAT_SAMPLES: dict[str, Any] = {
@@ -154,11 +154,12 @@ class IdHarvest:
     """Identifiers seen in 2xx responses, to reach real objects on item endpoints."""
 
     def __init__(self) -> None:
-        self._by_path: dict[str, dict[str, Any]] = {}
-        self._global: dict[str, Any] = {}
+        self._by_path: dict[str, dict[str, list[Any]]] = {}
+        self._global: dict[str, list[Any]] = {}
 
     def record(self, op: Operation, body: Any) -> None:
-        """Remember the id-like fields of the objects in ``body``, first value wins."""
+        """Remember the id-like fields of the objects in ``body``: the first two distinct values
+        of each (the second is a spare object for destructive variants)."""
         found = self._by_path.setdefault(op.path, {})
         for obj in _objects(body):
             for key, value in obj.items():
@@ -167,24 +168,33 @@ class IdHarvest:
                     and isinstance(value, (str, int))
                     and not isinstance(value, bool)
                 ):
-                    found.setdefault(key, value)
-                    self._global.setdefault(key, value)
+                    for seen in (found.setdefault(key, []), self._global.setdefault(key, [])):
+                        if len(seen) < _KEPT and value not in seen:
+                            seen.append(value)
 
-    def lookup(self, op: Operation, param: Parameter) -> Any:
-        """A harvested value for a path parameter, from its parent collection first."""
+    def lookup(self, op: Operation, param: Parameter, pick: int = 0) -> Any:
+        """A harvested value for a path parameter, from its parent collection first; ``pick=1``
+        asks for a second object (None when only one was seen)."""
         template = op.path
         marker = "{" + param.name + "}"
         if marker in template:
             parent = template.split(marker, 1)[0].rstrip("/")
             seen = self._by_path.get(parent, {})
             if param.name in seen:
-                return seen[param.name]
+                return _nth(seen[param.name], pick)
             resource = parent.rsplit("/", 1)[-1]
             singular = resource[:-1] if resource.endswith("s") else resource
             aliases = {"id", f"{singular}_id", f"{singular}Id", f"{resource}_id"}
             if param.name in aliases and "id" in seen:
-                return seen["id"]
-        return self._global.get(param.name)
+                return _nth(seen["id"], pick)
+        return _nth(self._global.get(param.name, []), pick)
+
+
+_KEPT = 2
+
+
+def _nth(values: list[Any], index: int) -> Any:
+    return values[index] if index < len(values) else None
 
 
 def _objects(body: Any) -> Iterator[Mapping[str, Any]]:
@@ -212,12 +222,18 @@ def _credential_params(api: ApiModel) -> set[tuple[str, str]]:
 
 
 def _param_value(
-    op: Operation, param: Parameter, overrides: Mapping[str, str], harvest: IdHarvest | None
+    op: Operation,
+    param: Parameter,
+    overrides: Mapping[str, str],
+    harvest: IdHarvest | None,
+    pick: int = 0,
 ) -> Any:
     if param.name in overrides:
         return overrides[param.name]
     if param.location == "path" and harvest is not None:
-        harvested = harvest.lookup(op, param)
+        harvested = harvest.lookup(op, param, pick)
+        if harvested is None and pick:
+            harvested = harvest.lookup(op, param)
         if harvested is not None:
             return harvested
     if param.example is not None:
@@ -239,8 +255,12 @@ def baseline_request(
     *,
     overrides: Mapping[str, str] | None = None,
     harvest: IdHarvest | None = None,
+    pick: int = 0,
 ) -> PlannedRequest:
-    """The valid request for ``op`` that the user's credentials will carry."""
+    """The valid request for ``op`` that the user's credentials will carry.
+
+    ``pick=1`` aims path parameters at the second harvested object where there is one.
+    """
     overrides = overrides or {}
     skip = _credential_params(api)
     path = op.path
@@ -252,7 +272,7 @@ def baseline_request(
             continue
         if not param.required and param.name not in overrides:
             continue
-        text = _text(_param_value(op, param, overrides, harvest))
+        text = _text(_param_value(op, param, overrides, harvest, pick))
         if param.location == "path":
             path = path.replace("{" + param.name + "}", quote(text, safe=""))
         elif param.location == "query":
@@ -271,6 +291,23 @@ def baseline_request(
         headers.append(("Content-Type", media.media_type))
     headers.append(("Accept", "application/json, */*;q=0.5"))
     return PlannedRequest(op.method, path, tuple(query), tuple(headers), body)
+
+
+def spare_request(
+    api: ApiModel,
+    op: Operation,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    harvest: IdHarvest | None = None,
+) -> PlannedRequest | None:
+    """The baseline aimed at a second harvested object, or None when there is none.
+
+    A destructive baseline (DELETE) removes its own object; a variant sent after it to the same
+    path would only get 404, so variants of destructive operations go to this one instead.
+    """
+    first = baseline_request(api, op, overrides=overrides, harvest=harvest)
+    second = baseline_request(api, op, overrides=overrides, harvest=harvest, pick=1)
+    return second if second.path != first.path else None
 
 
 def _pick_media(op: Operation) -> Any:

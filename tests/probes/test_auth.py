@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,13 @@ def test_plans_a_credential_free_copy_of_a_successful_baseline(tmp_path: Path) -
     assert list(probe.plan(operation(api, "GET /open"), _ctx(api))) == []  # open by spec
     assert list(probe.plan(operation(api, "GET /secured"), _ctx(api, 401))) == []  # baseline failed
     assert list(probe.plan(operation(api, "DELETE /secured"), _ctx(api))) == []  # unsafe
-    assert len(list(probe.plan(operation(api, "DELETE /secured"), _ctx(api, unsafe=True)))) == 1
+    # a DELETE baseline removed its object: the anonymous DELETE goes to the spare, or nowhere
+    delete = operation(api, "DELETE /secured")
+    assert list(probe.plan(delete, _ctx(api, unsafe=True))) == []
+    spare = PlannedRequest("DELETE", "/secured/2")
+    with_spare = dataclasses.replace(_ctx(api, unsafe=True), spare=spare)
+    [anonymous] = probe.plan(delete, with_spare)
+    assert anonymous.path == "/secured/2" and anonymous.auth is AuthMode.NONE
 
 
 @pytest.mark.parametrize(
