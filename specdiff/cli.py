@@ -31,7 +31,12 @@ from specdiff.config import (
 )
 from specdiff.errors import ConfigError, SpecdiffError
 from specdiff.model import Report, Severity
-from specdiff.suppress import baseline_document, identities_from_report, load_baseline
+from specdiff.suppress import (
+    Suppress,
+    baseline_document,
+    identities_from_report,
+    load_baseline,
+)
 
 __all__ = ["app", "main"]
 
@@ -76,12 +81,45 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="SPECDIFF_CONFIG",
+            help="Options from this TOML file (default: ./specdiff.toml, or [tool.specdiff] "
+            "of ./pyproject.toml). The command line and environment variables win over it.",
+        ),
+    ] = None,
 ) -> None:
     """specdiff: where the running API breaks its document's security promises."""
+    from specdiff.config_file import find_config, load_config
+
+    path = config if config is not None else find_config(Path.cwd())
+    if path is None:
+        return
+    commands = {name: ctx.command.commands[name] for name in _CONFIGURED}  # type: ignore[attr-defined]
+    try:
+        loaded = load_config(path, commands)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    ctx.default_map = {**(ctx.default_map or {}), **loaded.default_map}
+    ctx.obj = loaded
+
+
+_CONFIGURED = ("check", "lint")
+"""The commands whose options a configuration file may set."""
+
+
+def _file_suppress(ctx: typer.Context) -> tuple[Suppress, ...]:
+    """The ``suppress`` entries of the configuration file in use, if any."""
+    from specdiff.config_file import FileConfig
+
+    return ctx.obj.suppress if isinstance(ctx.obj, FileConfig) else ()
 
 
 FormatOption = Annotated[
@@ -106,6 +144,7 @@ FailOnOption = Annotated[
 
 @app.command()
 def check(
+    ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
     base_url: Annotated[
         str,
@@ -277,6 +316,7 @@ def check(
             debug=debug,
             min_score=min_score,
             baseline=load_baseline(baseline) if baseline else frozenset(),
+            suppress=_file_suppress(ctx),
             extra_paths=_read_paths(extra_paths),
             max_duration=max_duration,
             shard=parse_shard(shard) if shard else None,
@@ -326,6 +366,7 @@ def merge(
 
 @app.command()
 def lint(
+    ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
     token: Annotated[
         str | None,
@@ -351,6 +392,7 @@ def lint(
             fail_on=fail_on.severity(),
             allow_remote_refs=allow_remote_refs,
             debug=debug,
+            suppress=_file_suppress(ctx),
         ),
         _Outputs(fmt, output, output_dir),
         debug,
@@ -481,8 +523,17 @@ def baseline_create(
             report_path = Path(tmp) / "report.json"
             args = [*ctx.args, "--format", "json", "--output", str(report_path)]
             try:
+                root = ctx.find_root()
                 code = check_command.main(
-                    [*args, "--fail-on", "none"], "specdiff check", standalone_mode=False
+                    [*args, "--fail-on", "none"],
+                    "specdiff check",
+                    standalone_mode=False,
+                    default_map={  # the report goes to the temporary file, whatever the file says
+                        k: v
+                        for k, v in (root.default_map or {}).get("check", {}).items()
+                        if k not in ("fmt", "output", "output_dir")
+                    },
+                    obj=root.obj,
                 )
             except click.ClickException as exc:
                 exc.show()
