@@ -147,11 +147,19 @@ def check(
     ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
     base_url: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--base-url", envvar="SPECDIFF_BASE_URL", help="Where the API runs (https://...)."
         ),
-    ],
+    ] = None,
+    app_target: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="Check this WSGI/ASGI app in process instead ('package.module:app'); "
+            "SD101 needs a real socket and is skipped.",
+        ),
+    ] = None,
     http_url: Annotated[
         str | None,
         typer.Option(help="Its plain-HTTP twin for SD101 (default: same host, http, port 80)."),
@@ -277,13 +285,17 @@ def check(
     """Probe the API at --base-url and report where it breaks SPEC's security promises."""
 
     def build() -> ScanConfig:
+        from specdiff.inprocess import IN_PROCESS_URL
+
+        if (base_url is None) == (app_target is None):
+            raise ConfigError("give --base-url URL, or --app module:app for an in-process app")
         headers = [parse_header(h) for h in header or ()]
         env_header = os.environ.get("SPECDIFF_HEADER")
         if env_header and not header:
             headers += [parse_header(line) for line in env_header.splitlines() if line.strip()]
         return ScanConfig(
             spec=str(spec),
-            base_url=base_url,
+            base_url=base_url or IN_PROCESS_URL,
             http_url=http_url,
             credentials=Credentials.build(
                 token=token,
@@ -324,7 +336,7 @@ def check(
 
     if plan:
         _plan(build, debug)
-    _run(build, _Outputs(fmt, output, output_dir), debug)
+    _run(build, _Outputs(fmt, output, output_dir), debug, app_target)
 
 
 def _read_paths(path: Path | None) -> tuple[str, ...]:
@@ -599,15 +611,23 @@ def _source_root(spec: str) -> str:
     return str(Path.cwd())
 
 
-def _run(build: Callable[[], ScanConfig], outputs: _Outputs, debug: bool) -> None:
-    """Scan, render, write, and map the outcome to the exit code: the only place that does."""
+def _run(
+    build: Callable[[], ScanConfig], outputs: _Outputs, debug: bool, app: str | None = None
+) -> None:
+    """Scan, render, write, and map the outcome to the exit code: the only place that does.
+
+    ``app`` ('module:app') is checked in process instead of over the network."""
+    from specdiff.inprocess import import_app, scan_app
     from specdiff.scan import exit_code, scan
 
     try:
         targets = outputs.targets()
         config = build()
         with _progress() as progress:
-            report = scan(config, progress=progress)
+            if app is not None:
+                report = scan_app(config, import_app(app), progress)
+            else:
+                report = scan(config, progress=progress)
     except SpecdiffError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:  # an internal error must still end in one line
