@@ -281,6 +281,10 @@ def check(
     plan: Annotated[
         bool, typer.Option("--plan", help="Print the requests a run would send; send nothing.")
     ] = False,
+    har: Annotated[
+        Path | None,
+        typer.Option(help="Write every request and response of the run here (HAR 1.2, redacted)."),
+    ] = None,
 ) -> None:
     """Probe the API at --base-url and report where it breaks SPEC's security promises."""
 
@@ -332,6 +336,7 @@ def check(
             extra_paths=_read_paths(extra_paths),
             max_duration=max_duration,
             shard=parse_shard(shard) if shard else None,
+            har=str(har) if har else None,
         )
 
     if plan:
