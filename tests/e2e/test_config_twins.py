@@ -56,3 +56,30 @@ def test_specdiff_toml_drives_a_whole_check(
     assert suppressed == {("SD101", "config")}
     assert all(f["suppressed"] for f in report["findings"] if f["rule"] == "SD101")
     assert any(f["rule"] == "SD101" for f in report["findings"])
+
+
+def test_baseline_create_takes_the_file_but_writes_its_own_report(
+    vulnerable_twin: RunningTwin,
+    vulnerable_scan: TwinScan,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "specdiff.toml").write_text(
+        f'base-url = "{vulnerable_twin.https_url}"\n'
+        f'http-url = "{vulnerable_twin.http_url}"\n'
+        f'ca-bundle = "{vulnerable_twin.ca_pem}"\n'
+        'token-env = "TWIN_TOKEN"\n'
+        'format = ["sarif"]\n'
+        'output = ["never-written.sarif"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPECDIFF_TOKEN", raising=False)
+    result = CliRunner().invoke(
+        app,
+        ["baseline", "create", "-o", "baseline.json", str(vulnerable_twin.spec_path)],
+        env={"TWIN_TOKEN": vulnerable_twin.token},
+    )
+    assert result.exit_code == 0, result.stderr
+    assert not (tmp_path / "never-written.sarif").exists()
+    baseline = json.loads((tmp_path / "baseline.json").read_text())
+    assert len(baseline["findings"]) == len({f.identity for f in vulnerable_scan.report.findings})
