@@ -31,7 +31,12 @@ from specdiff.config import (
 )
 from specdiff.errors import ConfigError, SpecdiffError
 from specdiff.model import Report, Severity
-from specdiff.suppress import baseline_document, identities_from_report, load_baseline
+from specdiff.suppress import (
+    Suppress,
+    baseline_document,
+    identities_from_report,
+    load_baseline,
+)
 
 __all__ = ["app", "main"]
 
@@ -76,12 +81,45 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="SPECDIFF_CONFIG",
+            help="Options from this TOML file (default: ./specdiff.toml, or [tool.specdiff] "
+            "of ./pyproject.toml). The command line and environment variables win over it.",
+        ),
+    ] = None,
 ) -> None:
     """specdiff: where the running API breaks its document's security promises."""
+    from specdiff.config_file import find_config, load_config
+
+    path = config if config is not None else find_config(Path.cwd())
+    if path is None:
+        return
+    commands = {name: ctx.command.commands[name] for name in _CONFIGURED}  # type: ignore[attr-defined]
+    try:
+        loaded = load_config(path, commands)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    ctx.default_map = {**(ctx.default_map or {}), **loaded.default_map}
+    ctx.obj = loaded
+
+
+_CONFIGURED = ("check", "lint")
+"""The commands whose options a configuration file may set."""
+
+
+def _file_suppress(ctx: typer.Context) -> tuple[Suppress, ...]:
+    """The ``suppress`` entries of the configuration file in use, if any."""
+    from specdiff.config_file import FileConfig
+
+    return ctx.obj.suppress if isinstance(ctx.obj, FileConfig) else ()
 
 
 FormatOption = Annotated[
@@ -106,13 +144,22 @@ FailOnOption = Annotated[
 
 @app.command()
 def check(
+    ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
     base_url: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--base-url", envvar="SPECDIFF_BASE_URL", help="Where the API runs (https://...)."
         ),
-    ],
+    ] = None,
+    app_target: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="Check this WSGI/ASGI app in process instead ('package.module:app'); "
+            "SD101 needs a real socket and is skipped.",
+        ),
+    ] = None,
     http_url: Annotated[
         str | None,
         typer.Option(help="Its plain-HTTP twin for SD101 (default: same host, http, port 80)."),
@@ -234,17 +281,25 @@ def check(
     plan: Annotated[
         bool, typer.Option("--plan", help="Print the requests a run would send; send nothing.")
     ] = False,
+    har: Annotated[
+        Path | None,
+        typer.Option(help="Write every request and response of the run here (HAR 1.2, redacted)."),
+    ] = None,
 ) -> None:
     """Probe the API at --base-url and report where it breaks SPEC's security promises."""
 
     def build() -> ScanConfig:
+        from specdiff.inprocess import IN_PROCESS_URL
+
+        if (base_url is None) == (app_target is None):
+            raise ConfigError("give --base-url URL, or --app module:app for an in-process app")
         headers = [parse_header(h) for h in header or ()]
         env_header = os.environ.get("SPECDIFF_HEADER")
         if env_header and not header:
             headers += [parse_header(line) for line in env_header.splitlines() if line.strip()]
         return ScanConfig(
             spec=str(spec),
-            base_url=base_url,
+            base_url=base_url or IN_PROCESS_URL,
             http_url=http_url,
             credentials=Credentials.build(
                 token=token,
@@ -277,14 +332,16 @@ def check(
             debug=debug,
             min_score=min_score,
             baseline=load_baseline(baseline) if baseline else frozenset(),
+            suppress=_file_suppress(ctx),
             extra_paths=_read_paths(extra_paths),
             max_duration=max_duration,
             shard=parse_shard(shard) if shard else None,
+            har=str(har) if har else None,
         )
 
     if plan:
         _plan(build, debug)
-    _run(build, _Outputs(fmt, output, output_dir), debug)
+    _run(build, _Outputs(fmt, output, output_dir), debug, app_target)
 
 
 def _read_paths(path: Path | None) -> tuple[str, ...]:
@@ -326,6 +383,7 @@ def merge(
 
 @app.command()
 def lint(
+    ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
     token: Annotated[
         str | None,
@@ -351,6 +409,7 @@ def lint(
             fail_on=fail_on.severity(),
             allow_remote_refs=allow_remote_refs,
             debug=debug,
+            suppress=_file_suppress(ctx),
         ),
         _Outputs(fmt, output, output_dir),
         debug,
@@ -481,8 +540,17 @@ def baseline_create(
             report_path = Path(tmp) / "report.json"
             args = [*ctx.args, "--format", "json", "--output", str(report_path)]
             try:
+                root = ctx.find_root()
                 code = check_command.main(
-                    [*args, "--fail-on", "none"], "specdiff check", standalone_mode=False
+                    [*args, "--fail-on", "none"],
+                    "specdiff check",
+                    standalone_mode=False,
+                    default_map={  # the report goes to the temporary file, whatever the file says
+                        k: v
+                        for k, v in (root.default_map or {}).get("check", {}).items()
+                        if k not in ("fmt", "output", "output_dir")
+                    },
+                    obj=root.obj,
                 )
             except click.ClickException as exc:
                 exc.show()
@@ -548,15 +616,23 @@ def _source_root(spec: str) -> str:
     return str(Path.cwd())
 
 
-def _run(build: Callable[[], ScanConfig], outputs: _Outputs, debug: bool) -> None:
-    """Scan, render, write, and map the outcome to the exit code: the only place that does."""
+def _run(
+    build: Callable[[], ScanConfig], outputs: _Outputs, debug: bool, app: str | None = None
+) -> None:
+    """Scan, render, write, and map the outcome to the exit code: the only place that does.
+
+    ``app`` ('module:app') is checked in process instead of over the network."""
+    from specdiff.inprocess import import_app, scan_app
     from specdiff.scan import exit_code, scan
 
     try:
         targets = outputs.targets()
         config = build()
         with _progress() as progress:
-            report = scan(config, progress=progress)
+            if app is not None:
+                report = scan_app(config, import_app(app), progress)
+            else:
+                report = scan(config, progress=progress)
     except SpecdiffError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:  # an internal error must still end in one line

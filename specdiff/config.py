@@ -221,6 +221,8 @@ class ScanConfig:
     """Seconds for the probing phase (it starts after loading); then nothing more is sent."""
     shard: tuple[int, int] | None = None
     """(i, n): check only the operations of shard i of n (1-based), see :mod:`specdiff.shard`."""
+    har: str | None = None
+    """``--har FILE``: write every exchange of the run there as HAR 1.2, redacted."""
 
     def __post_init__(self) -> None:
         if self.base_url is not None:

@@ -152,6 +152,7 @@ class Runner:
         credentials: Credentials | None = None,
         limits: RunnerLimits | None = None,
         on_request: Callable[[], None] | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
         credentials_b: Credentials | None = None,
         credentials_low: Credentials | None = None,
         login: LoginStep | None = None,
@@ -174,6 +175,8 @@ class Runner:
         self._semaphore = asyncio.Semaphore(self._limits.concurrency)
         self._sent = 0
         self._on_request = on_request
+        self._on_exchange = on_exchange
+        """Sees every exchange that was sent, retries included (``--har``)."""
         self._deadline = (
             time.monotonic() + self._limits.max_duration
             if self._limits.max_duration is not None
@@ -292,6 +295,8 @@ class Runner:
                 if self._on_request is not None:
                     self._on_request()
                 exchange = await self._send_once(req, url, headers)
+                if self._on_exchange is not None:
+                    self._on_exchange(exchange)
                 wait = self._retry_wait(exchange)
                 if wait is None or attempt >= self._limits.retries:
                     return exchange

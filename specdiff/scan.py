@@ -95,6 +95,7 @@ async def run_scan(
 
     verify = _verify(config)
     http_url = config.effective_http_url
+    log = _ExchangeLog() if config.har else None
     async with (
         make_client(verify=verify, timeout=config.timeout, transport=transport) as client,
         make_client(timeout=config.timeout, transport=transport) as http_client,
@@ -109,6 +110,7 @@ async def run_scan(
             credentials_low=config.credentials_low,
             login=config.login,
             on_secret=lambda token: redactor.add(token, "SPECDIFF_TOKEN"),
+            on_exchange=log.record if log is not None else None,
             limits=RunnerLimits(
                 concurrency=config.concurrency,
                 timeout=config.timeout,
@@ -121,9 +123,32 @@ async def run_scan(
         coverage, op_findings = await engine.run(http_twin=http_url is not None)
         findings += op_findings
         requests = runner.requests_sent
+    if log is not None and config.har:
+        log.write(config.har, redactor)
     return _report(
         config, api, findings, coverage, notes, redactor, started, started_at, requests, rule_codes
     )
+
+
+class _ExchangeLog:
+    """``--har``: every exchange as it is answered (bodies capped), written after the run."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[datetime, Exchange]] = []
+
+    def record(self, exchange: Exchange) -> None:
+        from specdiff.har import MAX_BODY_BYTES
+
+        capped = dataclasses.replace(exchange, body=exchange.body[:MAX_BODY_BYTES])
+        self.entries.append((datetime.now(timezone.utc), capped))
+
+    def write(self, path: str, redactor: Redactor) -> None:
+        from specdiff.har import render
+
+        try:
+            Path(path).write_text(render(self.entries, redactor), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--har {path}: {exc.strerror or exc}") from None
 
 
 def plan_scan(config: ScanConfig) -> ScanPlan:

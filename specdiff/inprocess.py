@@ -1,0 +1,107 @@
+"""In-process targets: a WSGI or ASGI application checked through httpx, without a server.
+
+The engine takes any ``httpx.AsyncBaseTransport``; here an application becomes one (httpx's
+``ASGITransport``, or its ``WSGITransport`` run in a worker thread so a blocking app does not
+stall the event loop). Requests go to :data:`IN_PROCESS_URL`, a loopback-looking base so the
+runner attaches credentials: they never leave the process. There is no socket and no TLS, so
+SD101 (the plain-HTTP twin) is skipped, HTTPS-only rules do not apply, and headers a web server
+would add are absent; the report says so in a note.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from specdiff.config import ScanConfig
+from specdiff.errors import ConfigError
+from specdiff.model import Report
+
+__all__ = [
+    "IN_PROCESS_NOTE",
+    "IN_PROCESS_URL",
+    "app_transport",
+    "import_app",
+    "is_asgi",
+    "scan_app",
+]
+
+IN_PROCESS_URL = "http://127.0.0.1"
+IN_PROCESS_NOTE = (
+    "in-process application: SD101 (the plain-HTTP twin) needs a real socket and was skipped; "
+    "HTTPS-only rules (SD102, SD104) and what a web server adds (SD406 banners) are not judged"
+)
+
+
+def is_asgi(app: object) -> bool:
+    """ASGI apps are ``async def app(scope, receive, send)``; WSGI ones are plain callables."""
+    if inspect.isroutine(app):
+        return inspect.iscoroutinefunction(app)
+    return inspect.iscoroutinefunction(type(app).__call__)
+
+
+def app_transport(app: Any) -> httpx.AsyncBaseTransport:
+    """An async transport that hands every request to ``app`` in this process."""
+    if not callable(app):
+        raise ConfigError(f"--app: {app!r} is not a WSGI or ASGI application")
+    if is_asgi(app):
+        return httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return _ThreadedWSGITransport(app)
+
+
+class _ThreadedWSGITransport(httpx.AsyncBaseTransport):
+    """httpx's WSGI transport, each request (and its body) run in a worker thread."""
+
+    def __init__(self, app: Any) -> None:
+        self._wsgi = httpx.WSGITransport(app=app, raise_app_exceptions=False)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return await asyncio.to_thread(self._handle, request)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._wsgi.handle_request(request)
+        body = response.read()
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=body,
+            extensions=response.extensions,
+        )
+
+
+def import_app(target: str) -> Any:
+    """``'package.module:app'`` (or ``module:factory()``) -> the application object."""
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise ConfigError(f"--app must look like 'module:app', got {target!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"--app {target}: cannot import {module_name} ({exc})") from None
+    call = attr.endswith("()")
+    obj: Any = module
+    for part in attr.removesuffix("()").split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(f"--app {target}: {module_name} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    return obj() if call else obj
+
+
+def scan_app(
+    config: ScanConfig, app: Any, progress: Callable[[int, int], None] | None = None
+) -> Report:
+    """Check ``app`` in this process; ``config.base_url`` is replaced by :data:`IN_PROCESS_URL`."""
+    from specdiff.scan import scan
+
+    if config.http_url is not None:
+        raise ConfigError("--http-url needs a real server: it cannot go with an in-process app")
+    config = dataclasses.replace(config, base_url=IN_PROCESS_URL)
+    report = scan(config, transport=app_transport(app), progress=progress)
+    return dataclasses.replace(report, notes=(*report.notes, IN_PROCESS_NOTE))

@@ -1,0 +1,95 @@
+"""The pytest plugin, run by pytester: a project's own test checks its app in process.
+
+The inner tests use only the public fixture and marker; they check the demo twins' Flask apps
+(no server): the hardened app passes, the vulnerable app fails with a readable list of findings.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from specdiff.demo.capture import RequestLog
+from specdiff.demo.vulnerable import create_app
+from specdiff.inprocess import app_transport, is_asgi
+
+pytest_plugins = ["pytester"]
+
+SPEC = Path(__file__).resolve().parents[1] / "specdiff" / "demo" / "openapi.yaml"
+
+INNER = f"""
+import secrets
+
+import pytest
+
+from specdiff.demo import hardened, vulnerable
+from specdiff.demo.capture import RequestLog
+from specdiff.demo.tokens import issue_token
+
+SPEC = {str(SPEC)!r}
+SECRET = secrets.token_urlsafe(32)
+
+
+def test_hardened_contract(specdiff):
+    app = hardened.create_app(RequestLog(), SECRET)
+    result = specdiff.check(SPEC, app=app, token=issue_token("alice", SECRET))
+    assert result.report.findings == ()
+    result.assert_clean()
+
+
+@pytest.mark.specdiff(fail_on="critical")
+def test_vulnerable_contract(specdiff):
+    specdiff.check(SPEC, app=vulnerable.create_app(RequestLog())).assert_clean()
+"""
+
+
+def test_fixture_passes_the_hardened_app_and_fails_the_vulnerable_one(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_contract=INNER)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_vulnerable_contract*",
+            f"specdiff: 1 finding(s) at or above critical in {SPEC}:",
+            "  SD303 critical GET /users/{id}: GET /users/{id} returned the undocumented "
+            "property $.password_hash *",
+            "  note: in-process application: SD101 (the plain-HTTP twin) needs a real socket "
+            "and was skipped; *",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*test_hardened_contract FAILED*")
+
+
+def test_marker_is_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.specdiff(**options): *"])
+
+
+def test_wsgi_and_asgi_are_told_apart() -> None:
+    async def asgi_app(scope: object, receive: object, send: object) -> None:
+        del scope, receive, send
+
+    class AsgiClass:
+        async def __call__(self, scope: object, receive: object, send: object) -> None:
+            del scope, receive, send
+
+    flask_app = create_app(RequestLog())
+    assert (is_asgi(asgi_app), is_asgi(AsgiClass()), is_asgi(flask_app)) == (True, True, False)
+    assert type(app_transport(asgi_app)).__name__ == "ASGITransport"
+    assert type(app_transport(flask_app)).__name__ == "_ThreadedWSGITransport"
+
+
+def test_plugin_imports_nothing_beyond_the_package() -> None:
+    """The plugin's own imports are deferred to a check (the ``specdiff`` package itself still
+    loads its public API eagerly: see the report of issue 6)."""
+    code = (
+        "import sys, pytest, specdiff; before = set(sys.modules); import specdiff.pytest_plugin; "
+        "print(sorted(set(sys.modules) - before))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "['specdiff.pytest_plugin']\n"
