@@ -4,7 +4,7 @@ The engine takes any ``httpx.AsyncBaseTransport``; here an application becomes o
 ``ASGITransport``, or its ``WSGITransport`` run in a worker thread so a blocking app does not
 stall the event loop). Requests go to :data:`IN_PROCESS_URL`, a loopback-looking base so the
 runner attaches credentials: they never leave the process. There is no socket and no TLS, so
-SD101 (the plain-HTTP twin) is skipped, HTTPS-only rules do not apply, and headers a web server
+SD101 and SD105 (the plain-HTTP twin) are skipped, HTTPS-only rules do not apply, and headers a web server
 would add are absent; the report says so in a note.
 """
 
@@ -34,7 +34,8 @@ __all__ = [
 
 IN_PROCESS_URL = "http://127.0.0.1"
 IN_PROCESS_NOTE = (
-    "in-process application: SD101 (the plain-HTTP twin) needs a real socket and was skipped; "
+    "in-process application: SD101 and SD105 (the plain-HTTP twin) need a real socket and were "
+    "skipped; "
     "HTTPS-only rules (SD102, SD104) and what a web server adds (SD406 banners) are not judged"
 )
 

@@ -158,7 +158,11 @@ def serve_twin(
         stack.callback(https_server.server_close)
         https_url = _origin("https", host, https_server.port)
 
-        http_app = app if kind == "vulnerable" else hardened.create_redirect_app(log, https_url)
+        http_app = (
+            vulnerable.plain_http(app)
+            if kind == "vulnerable"
+            else hardened.create_redirect_app(log, https_url)
+        )
         http_server = make_server(host, 0, http_app, threaded=True, request_handler=_RequestHandler)
         stack.callback(http_server.server_close)
         http_url = _origin("http", host, http_server.port)

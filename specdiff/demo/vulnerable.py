@@ -44,9 +44,9 @@ from __future__ import annotations
 import json
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Concatenate, ParamSpec
 
 import jwt
 from flask import Flask, Response, request, session
@@ -60,7 +60,10 @@ from specdiff.demo.data import Store, User, check_password, user_by_username, va
 from specdiff.demo.sql import Catalogue
 from specdiff.demo.tokens import issue_token, tolerate_weak_key
 
-__all__ = ["SECRET", "TOKEN_LIFETIME", "create_app", "issue"]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = ["PLAIN_HTTP", "SECRET", "TOKEN_LIFETIME", "create_app", "issue", "plain_http"]
 
 SECRET = "your_jwt_secret_key"
 """The classic tutorial secret: 19 bytes, guessable, in every wordlist."""
@@ -69,6 +72,20 @@ TOKEN_LIFETIME = 3600
 ORDER_STATUSES = frozenset({"open", "shipped", "cancelled"})
 
 P = ParamSpec("P")
+
+PLAIN_HTTP = "specdiff.demo.plain_http"
+"""WSGI environ key set on requests that arrived on the twin's plain-HTTP port."""
+
+
+def plain_http(app: Flask) -> WSGIApplication:
+    """``app`` as served on the plain-HTTP port: the same app, told where the request came in
+    (in process, or on the HTTPS port, the mark is absent)."""
+
+    def marked(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        environ[PLAIN_HTTP] = True
+        return app(environ, start_response)
+
+    return marked
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -339,6 +356,10 @@ def create_app(
 
     @route("/announcements", "GET")
     def announcements() -> Response:
+        if request.environ.get(PLAIN_HTTP):
+            # Sin: the plain-HTTP port sends this on to another plain-HTTP URL, never to https.
+            target = f"http://{request.host}/announcements?page=1"
+            return Response(status=302, headers={"Location": target})
         # Sin: an HTML page where the document promises application/json.
         return Response("<html><body><p>Spring sale!</p></body></html>", mimetype="text/html")
 

@@ -1,6 +1,7 @@
 """``specdiff check --app module:app``: the vulnerable twin's Flask app checked in process.
 
-It finds what the served twin finds, except what needs a socket or TLS: SD101 (plain-HTTP twin),
+It finds what the served twin finds, except what needs a socket or TLS: SD101 and SD105 (the
+plain-HTTP twin),
 SD102 (HSTS, HTTPS only), SD104 (cookie flags, HTTPS only), SD406 (the web server's banner);
 host-wide keys name the in-process origin. The report's notes say so.
 """
@@ -25,7 +26,7 @@ from specdiff.demo.capture import RequestLog
 
 app = vulnerable.create_app(RequestLog(), debugger=True)
 """
-NEEDS_SOCKET_OR_TLS = {"SD101", "SD102", "SD104", "SD406"}
+NEEDS_SOCKET_OR_TLS = {"SD101", "SD102", "SD104", "SD105", "SD406"}
 
 
 def test_check_app_in_process(

@@ -43,6 +43,8 @@ def test_vulnerable_twin_gives_exactly_the_expected_leaks(
         ("SD405", "", "session"),
         ("SD504", "", "https://specdiff-probe.invalid"),
         ("SD504", "", "null"),
+        # the plain-HTTP port sends GET /announcements on to another http:// URL
+        ("SD105", "GET /announcements", vulnerable_twin.http_url),
         ("SD401", "", "werkzeug:/console"),
         ("SD401", "", "werkzeug:error page"),
         ("SD407", "", "/debug/config"),
