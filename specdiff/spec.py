@@ -288,6 +288,8 @@ def _read(source: str, display: str) -> bytes:
         raise SpecError(f"{display}: is a directory, not an OpenAPI document") from None
     except OSError as exc:
         raise SpecError(f"{display}: cannot read it ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL byte in a $ref's file name: no file system accepts it
+        raise SpecError(f"{display!r}: not a valid file name") from None
     return raw
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 import specdiff.spec as spec_module
 from specdiff.errors import SpecError
@@ -500,3 +501,17 @@ def test_corpus_petstore_yaml_lines() -> None:
     spec = _corpus("petstore3-openapi.yaml")
     expected = _line_in_text(spec.path, "  /pet/{petId}:", "    get:")
     assert spec.line_of(spec.where("paths", "/pet/{petId}", "get")) == expected
+
+
+def test_a_ref_to_a_file_name_with_a_nul_byte_is_one_spec_error(tmp_path: Path) -> None:
+    # found by the hypothesis mutation test: the file system raised ValueError, not OSError
+    path = tmp_path / "nul.yaml"
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"responses": {"200": {"$ref": "b\x00.yaml#/R"}}}}},
+    }
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert "not a valid file name" in str(caught.value) and "\n" not in str(caught.value)
