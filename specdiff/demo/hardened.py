@@ -24,9 +24,8 @@ from urllib.parse import quote, urlsplit
 
 import jwt
 from flask import Flask, Response, request, session
-from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response as BaseResponse
 
+from specdiff.demo import plumbing
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.data import Store, User, check_password, valid_email
 from specdiff.demo.sql import Catalogue
@@ -115,20 +114,9 @@ def create_app(log: RequestLog, secret: str, *, database_url: str | None = None)
         return wrapper
 
     def route(rule: str, *methods: str) -> Callable[[Callable[P, Response]], Callable[P, Response]]:
-        def register(view: Callable[P, Response]) -> Callable[P, Response]:
-            app.add_url_rule(
-                rule, view_func=view, methods=list(methods), provide_automatic_options=False
-            )
-            return view
+        return plumbing.route(app, rule, *methods)
 
-        return register
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> BaseResponse:
-        response = exc.get_response()
-        response.set_data(json.dumps({"error": (exc.name or "error").lower()}))
-        response.mimetype = "application/json"
-        return response
+    plumbing.json_errors(app)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -52,9 +52,8 @@ import jwt
 from flask import Flask, Response, request, session
 from jwt.types import Options
 from werkzeug.debug import DebuggedApplication
-from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response as BaseResponse
 
+from specdiff.demo import plumbing
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.data import Store, User, check_password, user_by_username, valid_email
 from specdiff.demo.sql import Catalogue
@@ -172,20 +171,9 @@ def create_app(
     requires_auth = authenticated()
 
     def route(rule: str, *methods: str) -> Callable[[Callable[P, Response]], Callable[P, Response]]:
-        def register(view: Callable[P, Response]) -> Callable[P, Response]:
-            app.add_url_rule(
-                rule, view_func=view, methods=list(methods), provide_automatic_options=False
-            )
-            return view
+        return plumbing.route(app, rule, *methods)
 
-        return register
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> BaseResponse:
-        response = exc.get_response()
-        response.set_data(json.dumps({"error": (exc.name or "error").lower()}))
-        response.mimetype = "application/json"
-        return response
+    plumbing.json_errors(app)
 
     @app.after_request
     def reflect_cors(response: Response) -> Response:
