@@ -14,6 +14,14 @@ The transport is aiohttp's, under httpx's API (``httpx-aiohttp``): on loopback i
 16x more requests per second than httpx's default async transport (see the README's performance
 section), and ``transport=`` still replaces it (``httpx.MockTransport`` in unit tests).
 
+The runner sends through the client's transport, not through ``AsyncClient.send``: it follows no
+redirect, replays no cookie and keeps its own wall clock, so the client's machinery (auth flow,
+hooks, cookie jar, redirect handling, URL merging) only cost CPU. On specdiff's own aiohttp
+transport it speaks aiohttp directly, since httpx's Request and Response objects alone cost about
+as much CPU as aiohttp's whole round trip; on any other transport (``MockTransport``, in-process
+apps) it hands one ``httpx.Request`` to ``handle_async_request``. Both ways send the client's
+default headers, merged as httpx merges them.
+
 The runner is also where specdiff's own safety is enforced: the user's credentials are attached
 only to requests for the base URL's origin, never to the plain-HTTP twin, and never over plain
 HTTP unless the base URL itself is a loopback http:// URL. The same holds for every identity
@@ -33,7 +41,7 @@ import ssl
 import time
 import urllib.request
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -121,16 +129,26 @@ def _aiohttp_transport(verify: ssl.SSLContext | str | bool) -> httpx.AsyncBaseTr
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(ssl=context, limit=100)
         return aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+            auto_decompress=False,  # the runner decompresses, within its cap
+            timeout=aiohttp.ClientTimeout(),  # the runner's wall clock bounds each exchange
         )
 
     return _Transport(client=session)
 
 
 class _Transport(AiohttpTransport):
-    """Lets the event loop finish closing the sockets aiohttp shuts down on close."""
+    """httpx-aiohttp's transport, whose aiohttp session the runner also uses directly."""
+
+    def session(self) -> aiohttp.ClientSession:
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        return self.client
 
     async def aclose(self) -> None:
+        """Lets the event loop finish closing the sockets aiohttp shuts down on close."""
         await super().aclose()
         await asyncio.sleep(0.01)
 
@@ -158,8 +176,8 @@ class Runner:
         login: LoginStep | None = None,
         on_secret: Callable[[str], None] | None = None,
     ) -> None:
-        self._client = client
-        self._http_client = http_client or client
+        self._wire = _Wire(client)
+        self._http_wire = _Wire(http_client or client)
         self._base = base_url.rstrip("/")
         self._http_base = http_url.rstrip("/") if http_url else None
         self._credentials = credentials or Credentials()
@@ -323,14 +341,14 @@ class Runner:
     async def _send_once(
         self, req: PlannedRequest, url: str, headers: list[tuple[str, str]]
     ) -> Exchange:
-        client = self._http_client if req.target == "http" else self._client
+        wire = self._http_wire if req.target == "http" else self._wire
         started = time.perf_counter()
         sent_headers = tuple(headers)
         time_left = self._time_left()
-        wall = min(self._limits.timeout, time_left)
         try:
-            response, body, truncated = await asyncio.wait_for(
-                self._fetch(client, req, url, headers), wall
+            status, received, body, truncated = await asyncio.wait_for(
+                wire.fetch(req.method, url, headers, req.body, self._limits.max_body_bytes),
+                min(self._limits.timeout, time_left),
             )
         except asyncio.TimeoutError:
             error = _OUT_OF_TIME if time_left < self._limits.timeout else self._timed_out()
@@ -341,47 +359,20 @@ class Runner:
             request=req,
             url=url,
             sent_headers=sent_headers,
-            status=response.status_code,
-            headers=tuple(response.headers.multi_items()),
+            status=status,
+            headers=received,
             body=body,
             truncated=truncated,
             elapsed=time.perf_counter() - started,
         )
-
-    async def _fetch(
-        self,
-        client: httpx.AsyncClient,
-        req: PlannedRequest,
-        url: str,
-        headers: list[tuple[str, str]],
-    ) -> tuple[httpx.Response, bytes, bool]:
-        request = client.build_request(req.method, url, headers=headers, content=req.body)
-        response = await client.send(request, stream=True)
-        try:
-            body, truncated = await self._read_capped(response)
-        finally:
-            await response.aclose()
-        return response, body, truncated
-
-    async def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
-        """The body decompressed, at most ``max_body_bytes`` of it; True when cut."""
-        cap = self._limits.max_body_bytes
-        if response.is_stream_consumed:  # built in memory (MockTransport): already decoded
-            decoder = _BoundedDecoder("", cap)
-            decoder.feed(response.content)
-            return decoder.result()
-        decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), cap)
-        async for chunk in response.aiter_raw():
-            if decoder.feed(chunk):
-                break
-        return decoder.result()
 
     def _timed_out(self) -> str:
         return f"timed out after {self._limits.timeout:g} s"
 
     def _failure(self, exc: BaseException) -> str:
         """One line saying what went wrong, from the transport's original error when it has one."""
-        cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+        wrapped = isinstance(exc, httpx.HTTPError) and isinstance(exc.__cause__, Exception)
+        cause = exc.__cause__ if wrapped and exc.__cause__ is not None else exc
         if isinstance(cause, asyncio.TimeoutError | httpx.TimeoutException):
             return self._timed_out()
         if isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError):
@@ -404,6 +395,87 @@ _NETWORK_ERRORS = (
     ValueError,  # a malformed URL or header the transport rejects
     zlib.error,
 )
+
+
+_Answer = tuple[int, tuple[tuple[str, str], ...], bytes, bool]
+"""Status, response headers (names in lower case), body decompressed and capped, cut or not."""
+
+
+class _Wire:
+    """One client's transport, as the runner sends through it (see the module docstring)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        # httpx has no public accessor for the transport make_client (or a test) gave the client
+        self._transport: httpx.AsyncBaseTransport = client._transport
+        self._defaults = tuple(
+            (name.decode("latin-1").lower(), name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in client.headers.raw
+        )
+        self._extensions = {"timeout": client.timeout.as_dict()}
+
+    async def fetch(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None, cap: int
+    ) -> _Answer:
+        """One round trip; the body read to ``cap`` decompressed bytes at most."""
+        named = {name.lower() for name, _ in headers}
+        merged = [(name, value) for low, name, value in self._defaults if low not in named]
+        merged += headers
+        if isinstance(self._transport, _Transport):
+            return await _fetch_aiohttp(self._transport.session(), method, url, merged, body, cap)
+        return await self._fetch_httpx(method, url, merged, body, cap)
+
+    async def _fetch_httpx(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None, cap: int
+    ) -> _Answer:
+        request = httpx.Request(
+            method, url, headers=headers, content=body, extensions=self._extensions
+        )
+        response = await self._transport.handle_async_request(request)
+        try:
+            if response.is_stream_consumed:  # built in memory (MockTransport): already decoded
+                decoder = _BoundedDecoder("", cap)
+                decoder.feed(response.content)
+            else:
+                decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), cap)
+                async for chunk in response.aiter_raw():
+                    if decoder.feed(chunk):
+                        break
+        finally:
+            await response.aclose()
+        return (response.status_code, _text_headers(response.headers.raw), *decoder.result())
+
+
+async def _fetch_aiohttp(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: bytes | None,
+    cap: int,
+) -> _Answer:
+    """The same round trip on aiohttp itself; leaving the block early closes the connection."""
+    async with session.request(
+        method, url, headers=headers, data=body or None, allow_redirects=False
+    ) as response:
+        decoder = _BoundedDecoder(response.headers.get("Content-Encoding", ""), cap)
+        async for chunk in response.content.iter_any():
+            if decoder.feed(chunk):
+                break
+        return (response.status, _text_headers(response.raw_headers), *decoder.result())
+
+
+def _text_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """Header pairs as text, as httpx decodes them: names in lower case; ASCII, else UTF-8,
+    else Latin-1 for all of them."""
+    pairs = tuple(raw)
+    for encoding in ("ascii", "utf-8"):
+        try:
+            return tuple(
+                (name.lower().decode(encoding), value.decode(encoding)) for name, value in pairs
+            )
+        except UnicodeDecodeError:
+            continue
+    return tuple((name.lower().decode("latin-1"), value.decode("latin-1")) for name, value in pairs)
 
 
 class _BoundedDecoder:
