@@ -384,8 +384,9 @@ class Runner:
 
     def _failure(self, exc: BaseException) -> str:
         """One line saying what went wrong, from the transport's original error when it has one."""
-        wrapped = isinstance(exc, httpx.HTTPError) and isinstance(exc.__cause__, Exception)
-        cause = exc.__cause__ if wrapped and exc.__cause__ is not None else exc
+        # httpx transports wrap the original error; aiohttp's own say more than their causes
+        wrapped = exc.__cause__ if isinstance(exc, httpx.HTTPError) else None
+        cause = wrapped if isinstance(wrapped, Exception) else exc
         if isinstance(cause, asyncio.TimeoutError | httpx.TimeoutException):
             return self._timed_out()
         if isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError):

@@ -21,10 +21,10 @@ from aiohttp import web
 
 from specdiff.config import Credentials
 from specdiff.model import AuthMode, Exchange, PlannedRequest
-from specdiff.runner import Runner, RunnerLimits, make_client
+from specdiff.runner import Runner, RunnerLimits, _Clock, make_client
 
 CREDS = Credentials.build(token="tok-secret-1")
-BOMB = gzip.compress(b"\0" * 20_000_000)  # 20 KB on the wire, 20 MB inflated
+BOMB = gzip.compress(b"\0" * 5_000_000)  # 5 KB on the wire, 50 times the cap inflated
 Seen = list[tuple[str, str, tuple[tuple[str, str], ...], bytes]]
 
 
@@ -199,3 +199,32 @@ def test_tls_is_verified_on_the_direct_path() -> None:
     )
     assert trusted_exchange.status == 200
     assert time.monotonic() - started < 5
+
+
+def test_one_clock_ends_each_overdue_exchange_and_only_those() -> None:
+    # the runner's wall clock: one timer for all exchanges, each limit kept to within a tick
+    clock = _Clock()
+
+    async def work(seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return "done"
+
+    async def timed(limit: float, takes: float) -> tuple[str, float]:
+        started = time.monotonic()
+        try:
+            result = await clock.within(limit, work(takes))
+        except asyncio.TimeoutError:
+            result = "timeout"
+        await asyncio.sleep(0.01)  # no cancellation left behind for the task's next await
+        return result, time.monotonic() - started
+
+    async def main() -> list[tuple[str, float]]:
+        jobs = [timed(0.3, 0.05), timed(0.3, 5), timed(0.6, 5), timed(0.02, 5), timed(1, 0.1)]
+        return await asyncio.gather(*jobs)
+
+    results = asyncio.run(main())
+    assert [r for r, _ in results] == ["done", "timeout", "timeout", "timeout", "done"]
+    fast, first, second, short, _ = (t for _, t in results)
+    slack = _Clock.TICK + 0.5  # a busy machine's event-loop latency
+    assert fast < slack and short < slack
+    assert 0.3 <= first < 0.3 + slack and 0.6 <= second < 0.6 + slack
