@@ -2,6 +2,8 @@
 
 Usage: .venv/bin/python bench/throughput.py [DOCUMENT] [--runs 3] [--requests 3000] [--concurrency 10]
        (default document: <repo>/../shared/corpus/petstore3-openapi.yaml)
+       .venv/bin/python bench/throughput.py --profile   (the runner loop under pyinstrument,
+       from the ``bench`` extra: pip install -e '.[bench]')
 
 A fast local server (aiohttp, its own process, one core) answers every path with a small JSON
 object and counts what it received. Against it, each row is the median of ``--runs`` runs; the
@@ -234,6 +236,18 @@ def wrk(url: str, concurrency: int, seconds: int = 3) -> Row | None:
     return Row("wrk (server ceiling)", float(total.group(1)), float(total.group(2)))
 
 
+def profile_runner(base: str, n: int, concurrency: int) -> None:
+    """Print where the runner loop's time goes (pyinstrument, event loop included)."""
+    from pyinstrument import Profiler
+
+    asyncio.run(specdiff_runner(base, min(n, 300), concurrency))  # warm-up
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    profiler.start()
+    asyncio.run(specdiff_runner(base, n, concurrency))
+    profiler.stop()
+    print(profiler.output_text(color=False, show_all=False))
+
+
 def _median(rows: list[Row]) -> Row:
     rates = sorted(rows, key=lambda r: r.rate)
     mid = rates[len(rates) // 2]
@@ -248,6 +262,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="profile the runner loop only")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -259,6 +274,13 @@ def main() -> int:
     proc, base = _start_server()
     url = base + PATH
     rows: list[Row] = []
+    if args.profile:
+        try:
+            profile_runner(base, n, c)
+        finally:
+            proc.terminate()
+            proc.wait()
+        return 0
     try:
         ceiling = [r for _ in range(args.runs) if (r := wrk(url, c))]
         if ceiling:
