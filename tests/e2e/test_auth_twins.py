@@ -16,6 +16,7 @@ import jwt
 import pytest
 
 from specdiff.config import Credentials, parse_login
+from specdiff.demo.data import ORDERS
 from specdiff.demo.serve import RunningTwin
 from specdiff.demo.tokens import issue_token
 from specdiff.errors import PreflightError
@@ -75,7 +76,12 @@ WITH_INPUTS_EXPECTED = DEFAULT_EXPECTED | {
     ("SD205", "GET /assistant/answer", "no-exp"),
     ("SD211", "GET /admin/stats", ""),
     ("SD212", "GET /users/{id}", ""),
+    # no personal value in an order: B's own GET /orders does not list it, yet B is served it
+    ("SD212", "GET /orders/{order_id}", ""),
 }
+
+
+ALICE_ORDER = ORDERS[0].id
 
 
 def _with_inputs(twin: RunningTwin) -> TwinScan:
@@ -116,8 +122,18 @@ def test_with_identities_and_secrets_finds_exactly_the_rest(vulnerable_full: Twi
     assert finding_keys(vulnerable_full.report, FAMILY) == WITH_INPUTS_EXPECTED
     by_key = {(f.rule, f.key): f for f in vulnerable_full.report.findings}
     assert by_key[("SD203", "alg-none")].severity is Severity.CRITICAL
-    bola = by_key[("SD212", "")]
-    assert bola.evidence is not None and "$.email = al******om (17 chars)" in bola.evidence.snippet
+    bola = {
+        f"{f.operation.method} {f.operation.path}": f
+        for f in vulnerable_full.report.findings
+        if f.rule == "SD212" and f.operation is not None
+    }
+    user = bola["GET /users/{id}"].evidence
+    assert user is not None and "$.email = al******om (17 chars)" in user.snippet
+    order = bola["GET /orders/{order_id}"].evidence
+    assert order is not None and order.snippet == (
+        f"B's own GET /orders (200) did not list order_id={ALICE_ORDER}, "
+        "yet GET /orders/{order_id} served it to B: 200"
+    )
     weak = by_key[("SD206", "")]
     assert weak.location is not None and weak.location.line is not None  # the bearer scheme
     # the cracked secret is never shown; SARIF and HTML quote the catalogue's rule text, which
