@@ -20,6 +20,7 @@ from specdiff.demo.data import ORDERS
 from specdiff.demo.serve import RunningTwin
 from specdiff.demo.tokens import issue_token
 from specdiff.errors import PreflightError
+from specdiff.jwtkit import KID_INJECTIONS, kid_injected, parse_jwt
 from specdiff.model import Report, Severity
 from specdiff.mutate import MALFORMED_JSON
 from specdiff.reporters import Format, render
@@ -42,8 +43,16 @@ DEFAULT_EXPECTED = {
         for op in ("GET /me", "GET /users")
         for key in ("forged-payload", "flipped-signature")
     },
-    ("SD215", "GET /me", "embedded-jwk"),
-    ("SD215", "GET /users", "embedded-jwk"),
+    *{
+        ("SD215", op, key)
+        for op in ("GET /me", "GET /users")
+        for key in ("embedded-jwk", "kid-dev-null", "kid-sql-injection")
+    },
+    # the verifier looks the key up by kid with SQL string formatting (demo/keystore.py)
+    *{
+        ("SD215", op, "kid-sql-injection")
+        for op in ("GET /orders", "GET /admin/stats", "GET /assistant/answer")
+    },
     ("SD202", "GET /users", "random-token"),
     ("SD202", "GET /users", "malformed-token"),
     ("SD206", "", ""),
@@ -246,3 +255,22 @@ def test_no_bola_when_identity_b_is_identity_a(vulnerable_twin: RunningTwin) -> 
     same = Credentials.build(token=vulnerable_twin.token, identity="B")
     report = scan(twin_config(vulnerable_twin, credentials_b=same))
     assert finding_keys(report, ["SD212"]) == set()
+
+
+@pytest.mark.parametrize(("which", "accepted"), [("vulnerable_twin", 200), ("hardened_twin", 401)])
+def test_kid_sql_injection_picks_the_key_only_on_the_vulnerable_twin(
+    which: str, accepted: int, request: pytest.FixtureRequest
+) -> None:
+    twin: RunningTwin = request.getfixturevalue(which)
+    token = parse_jwt(twin.token)
+    assert token is not None
+    forged = {purpose: kid_injected(token, kid, key) for purpose, kid, key in KID_INJECTIONS}
+    with httpx.Client(base_url=twin.https_url, verify=twin.ssl_context()) as c:
+
+        def status(purpose: str) -> int:
+            headers = {"Authorization": f"Bearer {forged[purpose]}"}
+            return c.get("/orders", headers=headers).status_code
+
+        assert status("kid-sql-injection") == accepted
+        # neither twin reads key files: the kid that points at /dev/null proves nothing here
+        assert status("kid-dev-null") == 401
