@@ -283,6 +283,30 @@ class InvalidTokenAccepted(Probe):
 
 # --------------------------------------------------------------------------- SD207
 
+
+def _api_key(schemes: Sequence[SecurityScheme], headers: Sequence[tuple[str, str]]) -> str | None:
+    """The user's own key for the first apiKey scheme declared in a header or a cookie."""
+    for scheme in schemes:
+        name = (scheme.param_name or "").lower()
+        if scheme.type != "apiKey" or not name:
+            continue
+        if scheme.param_location == "header":
+            values = [v for n, v in headers if n.lower() == name]
+        elif scheme.param_location == "cookie":
+            values = [
+                v.strip()
+                for n, line in headers
+                if n.lower() == "cookie"
+                for k, _, v in (pair.partition("=") for pair in line.split(";"))
+                if k.strip().lower() == name
+            ]
+        else:
+            continue
+        if values and values[0]:
+            return values[0]
+    return None
+
+
 _QUERY_NAMES = ("access_token", "token", "api_key")
 
 
@@ -292,9 +316,10 @@ class TokenInQueryAccepted(Probe):
     **Promise.** The scheme puts the credential in a header (``Authorization`` or an API-key
     header); URLs end up in access logs, browser history and ``Referer`` headers.
 
-    **Probe.** After a 2xx baseline, the user's own credential is moved from its header to the
-    query parameters ``access_token``, ``token`` and ``api_key`` (one request each), with no
-    header. Only to the base URL's own origin, never over plain HTTP.
+    **Probe.** After a 2xx baseline, the user's own credential is moved from its header (the
+    bearer token, or an API key declared in a header or a cookie) to the query parameters
+    ``access_token``, ``token`` and ``api_key`` (one request each), with no header. Only to the
+    base URL's own origin, never over plain HTTP.
 
     **Breach.** A variant answers 2xx (JSON when the baseline was JSON). The key is the
     parameter name.
@@ -317,14 +342,7 @@ class TokenInQueryAccepted(Probe):
         if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok or ctx.baseline is None:
             return
         creds = ctx.options.auth.credentials
-        value = creds.bearer_token
-        if value is None:
-            keys = {
-                s.param_name.lower()
-                for s in _schemes(ctx.api, op)
-                if s.type == "apiKey" and s.param_location == "header" and s.param_name
-            }
-            value = next((v for n, v in creds.headers if n.lower() in keys), None)
+        value = creds.bearer_token or _api_key(_schemes(ctx.api, op), creds.headers)
         if value is None:
             return
         for name in _QUERY_NAMES:

@@ -44,6 +44,12 @@ DOC = minimal_doc(
             "delete": {"responses": {"204": {"description": "x"}}},
         },
         "/keyed": {"get": {"security": [{"key": []}], "responses": ok_json({"type": "object"})}},
+        "/header-keyed": {
+            "get": {"security": [{"hkey": []}], "responses": ok_json({"type": "object"})}
+        },
+        "/cookie-keyed": {
+            "get": {"security": [{"ckey": []}], "responses": ok_json({"type": "object"})}
+        },
         "/basic": {"get": {"security": [{"basic": []}], "responses": ok_json({"type": "object"})}},
         "/admin": {
             "get": {"security": [{"oauth": ["admin"]}], "responses": ok_json({"type": "object"})}
@@ -55,6 +61,8 @@ DOC = minimal_doc(
             "bearer": {"type": "http", "scheme": "bearer"},
             "basic": {"type": "http", "scheme": "basic"},
             "key": {"type": "apiKey", "in": "query", "name": "api_key"},
+            "hkey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "ckey": {"type": "apiKey", "in": "cookie", "name": "sid"},
             "oauth": {
                 "type": "oauth2",
                 "flows": {"clientCredentials": {"tokenUrl": "/t", "scopes": {"admin": "a"}}},
@@ -148,6 +156,34 @@ def test_sd207_moves_the_bearer_token_to_the_query(api: ApiModel) -> None:
         200, "<html>login</html>", request=reqs[1], headers={"Content-Type": "text/html"}
     )
     assert list(probe.judge(op, ctx(api), [html])) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "moved"),
+    [
+        ("/header-keyed", (("x-api-key", "key-alice"),), "key-alice"),
+        ("/cookie-keyed", (("Cookie", "theme=dark; SID=key-alice"),), "key-alice"),
+        ("/cookie-keyed", (("Cookie", "theme=dark"),), None),  # the key is not in the cookie
+        ("/keyed", (("X-Other", "key-alice"),), None),  # already a query parameter
+    ],
+)
+def test_sd207_moves_an_api_key_from_its_header_or_cookie(
+    api: ApiModel, path: str, headers: tuple[tuple[str, str], ...], moved: str | None
+) -> None:
+    probe = TokenInQueryAccepted()
+    op = operation(api, f"GET {path}")
+    base = ctx(api, path)
+    auth = AuthMaterial(credentials=Credentials.build(headers=headers))
+    c = dataclasses.replace(base, options=dataclasses.replace(base.options, auth=auth))
+    reqs = list(probe.plan(op, c))
+    if moved is None:
+        assert reqs == []
+        return
+    assert [(r.query, r.auth, r.headers) for r in reqs] == [
+        (((name, moved),), AuthMode.CUSTOM, ()) for name in ("access_token", "token", "api_key")
+    ]
+    found = list(probe.judge(op, c, [sent(reqs[0], 200), sent(reqs[1], 401)]))
+    assert [(f.rule, f.key) for f in found] == [("SD207", "access_token")]
 
 
 # --------------------------------------------------------------------------- SD201 + SD208
