@@ -14,12 +14,14 @@ from collections.abc import Iterable, Sequence
 
 from specdiff.classify import classify_field
 from specdiff.jwtkit import (
+    KID_INJECTIONS,
     Jwt,
     alg_none,
     flipped_signature,
     forged_payload,
     hs256_with_public_key,
     jwk_injected,
+    kid_injected,
     parse_jwt,
     resign,
     verifies_with,
@@ -238,32 +240,40 @@ class ExpiredTokenAccepted(_JwtVariantProbe):
 
 
 class KeyInjectionAccepted(_JwtVariantProbe):
-    """SD215 auth.jwt-key-injection-accepted: a JWT signed with a key it carries itself works.
+    """SD215 auth.jwt-key-injection-accepted: a JWT signed with a key the token chooses works.
 
     **Promise.** Only the server's own keys verify its tokens.
 
-    **Probe.** After a 2xx baseline, the user's claims signed ES256 with a fresh key specdiff
-    generated, whose public JWK rides in the token's ``jwk`` header (``kid: specdiff``).
+    **Probe.** After a 2xx baseline, three requests with the user's claims signed by a key of
+    specdiff's choosing: ES256 with a fresh key specdiff generated, whose public JWK rides in the
+    token's ``jwk`` header (``kid: specdiff``); HS256 with the empty key, ``kid`` pointing at
+    ``../../(...)/dev/null`` (a server reading the key file named by ``kid``); HS256 with the key
+    ``specdiff``, ``kid`` being ``x' UNION SELECT 'specdiff'--`` (a server looking the key up
+    by SQL string formatting).
 
     **Breach.** 2xx (JSON when the baseline was JSON): the server trusts keys from the token
-    (CVE-2018-0114 class) or does not verify at all.
+    (CVE-2018-0114 class), resolves ``kid`` as a path or inside SQL, or does not verify at all.
 
     **Quiet when.** The credential is not a JWT; the baseline failed; the operation
     answers without any credential (SD201); the token is refused.
 
     **Remediation.** Verify with keys from your own configuration or JWKS only; ignore the
-    ``jwk``/``jku``/``x5u`` headers and pin ``algorithms``.
+    ``jwk``/``jku``/``x5u`` headers, use ``kid`` only as a key into a fixed table of your keys
+    (never a file path or SQL text), and pin ``algorithms``.
     """
 
     code = "SD215"
-    what = "a JWT signed with a key embedded in its own header"
+    what = "a JWT signed with a key of specdiff's choosing"
     remediation = (
         "Verify tokens only with keys from your own configuration or JWKS; ignore jwk, jku and "
-        "x5u headers and pin the accepted algorithms."
+        "x5u headers, treat kid as a key into a fixed table of your keys (never a file path or "
+        "SQL text), and pin the accepted algorithms."
     )
 
     def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
         yield "embedded-jwk", jwk_injected(token)
+        for purpose, kid, key in KID_INJECTIONS:
+            yield purpose, kid_injected(token, kid, key)
 
 
 class AlgConfusionAccepted(_JwtVariantProbe):

@@ -37,14 +37,14 @@ from specdiff.model import (
     Summary,
 )
 from specdiff.plan import OperationPlan, ScanPlan, assumed_exchange
-from specdiff.probe import Probe, ProbeContext, ProbeOptions, load_probes
+from specdiff.probe import Listing, Probe, ProbeContext, ProbeOptions, load_probes
 from specdiff.redact import Redactor
 from specdiff.runner import Runner, RunnerLimits, make_client
 from specdiff.score import risk_score
 from specdiff.shard import shard_api
 from specdiff.spec import load_spec
 from specdiff.suppress import apply_suppressions
-from specdiff.synth import IdHarvest, baseline_request, spare_request
+from specdiff.synth import IdHarvest, baseline_request, harvested_params, spare_request
 
 __all__ = ["exit_code", "plan_scan", "run_scan", "scan"]
 
@@ -265,6 +265,9 @@ class _Engine:
         self.once: list[Finding] = []
         self.shared: dict[PlannedRequest, _Shared] = {}
         self.spares: dict[str, PlannedRequest | None] = {}
+        self.fed: dict[str, tuple[tuple[str, Any, str], ...]] = {}
+        """Per operation: (path parameter, harvested value, operation that revealed it)."""
+        self.listings_b: dict[str, Exchange] = {}
         self.done = 0
 
     async def run(self, *, http_twin: bool) -> tuple[list[Coverage], list[Finding]]:
@@ -281,6 +284,8 @@ class _Engine:
             )
         self._preflight()
         options = self._options(http_twin)
+        if "b" in options.identities:
+            await self._listings_b(lasting)
         for probe in self.probes:
             findings_once = _guard(
                 self.config,
@@ -305,6 +310,7 @@ class _Engine:
     async def _baseline(self, op: Operation) -> None:
         overrides = dict(self.config.params)
         planned = baseline_request(self.api, op, overrides=overrides, harvest=self.harvest)
+        self.fed[op.key] = harvested_params(op, overrides=overrides, harvest=self.harvest)
         if op.method == "DELETE" and self.config.unsafe:
             self.spares[op.key] = spare_request(
                 self.api, op, overrides=overrides, harvest=self.harvest
@@ -317,6 +323,50 @@ class _Engine:
         self.baselines[op.key] = (planned, exchange)
         if exchange.ok and exchange.is_json:
             self.harvest.record(op, exchange.json())
+
+    async def _listings_b(self, ops: Sequence[Operation]) -> None:
+        """SD212's ownership evidence: every secured, safe operation whose answer to A fed a path
+        parameter of a secured operation's 2xx baseline is asked once more as identity B (one
+        request per such listing, only when B is given)."""
+        by_key = {op.key: op for op in self.api.operations}
+        wanted = {
+            origin
+            for op in ops
+            if op.secured and (ex := self.baselines[op.key][1]) is not None and ex.ok
+            for _, _, origin in self.fed.get(op.key, ())
+        }
+        listings = [
+            by_key[key]
+            for key in sorted(wanted)
+            if by_key[key].secured
+            and by_key[key].safe
+            and (ex := self.baselines[key][1]) is not None
+            and ex.ok
+        ]
+        answers = await asyncio.gather(
+            *(
+                self.runner.send(
+                    dataclasses.replace(
+                        self.baselines[op.key][0],
+                        identity="b",
+                        probe="SD212",
+                        purpose="identity-b-listing",
+                    )
+                )
+                for op in listings
+            )
+        )
+        for op, answer in zip(listings, answers, strict=True):
+            if answer.url:  # counted only when it went out
+                self._count(op)
+            self.listings_b[op.key] = answer
+
+    def _listings(self, op: Operation) -> tuple[Listing, ...]:
+        return tuple(
+            Listing(param, value, origin, self.listings_b[origin])
+            for param, value, origin in self.fed.get(op.key, ())
+            if origin in self.listings_b
+        )
 
     def _preflight(self) -> None:
         sent = [
@@ -344,7 +394,14 @@ class _Engine:
 
     async def _probe(self, op: Operation, options: ProbeOptions) -> list[Finding]:
         planned, exchange = self.baselines[op.key]
-        ctx = ProbeContext(self.api, options, planned, exchange, spare=self.spares.get(op.key))
+        ctx = ProbeContext(
+            self.api,
+            options,
+            planned,
+            exchange,
+            spare=self.spares.get(op.key),
+            listings=self._listings(op),
+        )
         findings: list[Finding] = []
         for probe in self.probes:
             requests = _guard(self.config, self.notes, probe.code, op.key, probe.plan, op, ctx)

@@ -10,6 +10,8 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
   user's e-mail address;
 * authentication (``_authenticate``) also takes the token from ``?token=`` and answers a refused
   token with PyJWT's exception text ("Signature verification failed", "Signature has expired");
+* authentication looks the signing key up by the token's ``kid`` header with SQL built by
+  string formatting (``keystore.py``): ``kid: x' UNION SELECT 'specdiff'--`` picks the key;
 * ``GET /users`` trusts any bearer string; ``GET /me`` decodes with
   ``options={"verify_signature": False}`` (so unsigned, forged, key-injected and expired tokens
   pass); ``GET /orders`` accepts expired tokens (``verify_exp: False``);
@@ -56,6 +58,7 @@ from werkzeug.debug import DebuggedApplication
 from specdiff.demo import plumbing
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.data import Store, User, check_password, user_by_username, valid_email
+from specdiff.demo.keystore import signing_key_formatted
 from specdiff.demo.sql import Catalogue
 from specdiff.demo.tokens import issue_token, tolerate_weak_key
 
@@ -117,6 +120,19 @@ def _bearer() -> str | None:
     return request.args.get("token") or None
 
 
+def _signing_key(token: str) -> str:
+    """The key named by the token's ``kid`` (key rotation), else the current one.
+
+    Sin: the unverified ``kid`` goes into the key table's SQL by string formatting.
+    """
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.DecodeError:
+        return SECRET
+    found = signing_key_formatted(kid, {"current": SECRET}) if isinstance(kid, str) else None
+    return found or SECRET
+
+
 def _authenticate(store: Store, options: Options | None) -> User | Response:
     """The caller, or a 401 that (sin) names why the token was refused."""
     token = _bearer()
@@ -125,7 +141,7 @@ def _authenticate(store: Store, options: Options | None) -> User | Response:
     sent = request.headers.get("Authorization") or token
     try:
         with tolerate_weak_key():
-            claims = jwt.decode(token, SECRET, algorithms=["HS256"], options=options)
+            claims = jwt.decode(token, _signing_key(token), algorithms=["HS256"], options=options)
     except jwt.InvalidTokenError as exc:
         # Sins: the error names why the token was refused, and echoes the credential back.
         return _error(f"{exc}; invalid token: {sent}", 401)

@@ -16,9 +16,11 @@ import jwt
 import pytest
 
 from specdiff.config import Credentials, parse_login
+from specdiff.demo.data import ORDERS
 from specdiff.demo.serve import RunningTwin
 from specdiff.demo.tokens import issue_token
 from specdiff.errors import PreflightError
+from specdiff.jwtkit import KID_INJECTIONS, kid_injected, parse_jwt
 from specdiff.model import Report, Severity
 from specdiff.mutate import MALFORMED_JSON
 from specdiff.reporters import Format, render
@@ -41,8 +43,16 @@ DEFAULT_EXPECTED = {
         for op in ("GET /me", "GET /users")
         for key in ("forged-payload", "flipped-signature")
     },
-    ("SD215", "GET /me", "embedded-jwk"),
-    ("SD215", "GET /users", "embedded-jwk"),
+    *{
+        ("SD215", op, key)
+        for op in ("GET /me", "GET /users")
+        for key in ("embedded-jwk", "kid-dev-null", "kid-sql-injection")
+    },
+    # the verifier looks the key up by kid with SQL string formatting (demo/keystore.py)
+    *{
+        ("SD215", op, "kid-sql-injection")
+        for op in ("GET /orders", "GET /admin/stats", "GET /assistant/answer")
+    },
     ("SD202", "GET /users", "random-token"),
     ("SD202", "GET /users", "malformed-token"),
     ("SD206", "", ""),
@@ -75,7 +85,12 @@ WITH_INPUTS_EXPECTED = DEFAULT_EXPECTED | {
     ("SD205", "GET /assistant/answer", "no-exp"),
     ("SD211", "GET /admin/stats", ""),
     ("SD212", "GET /users/{id}", ""),
+    # no personal value in an order: B's own GET /orders does not list it, yet B is served it
+    ("SD212", "GET /orders/{order_id}", ""),
 }
+
+
+ALICE_ORDER = ORDERS[0].id
 
 
 def _with_inputs(twin: RunningTwin) -> TwinScan:
@@ -116,8 +131,18 @@ def test_with_identities_and_secrets_finds_exactly_the_rest(vulnerable_full: Twi
     assert finding_keys(vulnerable_full.report, FAMILY) == WITH_INPUTS_EXPECTED
     by_key = {(f.rule, f.key): f for f in vulnerable_full.report.findings}
     assert by_key[("SD203", "alg-none")].severity is Severity.CRITICAL
-    bola = by_key[("SD212", "")]
-    assert bola.evidence is not None and "$.email = al******om (17 chars)" in bola.evidence.snippet
+    bola = {
+        f"{f.operation.method} {f.operation.path}": f
+        for f in vulnerable_full.report.findings
+        if f.rule == "SD212" and f.operation is not None
+    }
+    user = bola["GET /users/{id}"].evidence
+    assert user is not None and "$.email = al******om (17 chars)" in user.snippet
+    order = bola["GET /orders/{order_id}"].evidence
+    assert order is not None and order.snippet == (
+        f"B's own GET /orders (200) did not list order_id={ALICE_ORDER}, "
+        "yet GET /orders/{order_id} served it to B: 200"
+    )
     weak = by_key[("SD206", "")]
     assert weak.location is not None and weak.location.line is not None  # the bearer scheme
     # the cracked secret is never shown; SARIF and HTML quote the catalogue's rule text, which
@@ -230,3 +255,22 @@ def test_no_bola_when_identity_b_is_identity_a(vulnerable_twin: RunningTwin) -> 
     same = Credentials.build(token=vulnerable_twin.token, identity="B")
     report = scan(twin_config(vulnerable_twin, credentials_b=same))
     assert finding_keys(report, ["SD212"]) == set()
+
+
+@pytest.mark.parametrize(("which", "accepted"), [("vulnerable_twin", 200), ("hardened_twin", 401)])
+def test_kid_sql_injection_picks_the_key_only_on_the_vulnerable_twin(
+    which: str, accepted: int, request: pytest.FixtureRequest
+) -> None:
+    twin: RunningTwin = request.getfixturevalue(which)
+    token = parse_jwt(twin.token)
+    assert token is not None
+    forged = {purpose: kid_injected(token, kid, key) for purpose, kid, key in KID_INJECTIONS}
+    with httpx.Client(base_url=twin.https_url, verify=twin.ssl_context()) as c:
+
+        def status(purpose: str) -> int:
+            headers = {"Authorization": f"Bearer {forged[purpose]}"}
+            return c.get("/orders", headers=headers).status_code
+
+        assert status("kid-sql-injection") == accepted
+        # neither twin reads key files: the kid that points at /dev/null proves nothing here
+        assert status("kid-dev-null") == 401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from typing import Any
@@ -120,7 +122,8 @@ def test_sd214_sensitive_claims(api: ApiModel) -> None:
 
 def test_sd215_embedded_jwk(api: ApiModel) -> None:
     probe, op, c = KeyInjectionAccepted(), operation(api, "GET /me"), ctx(api, hs(CLAIMS))
-    [req] = probe.plan(op, c)
+    req, *_ = probe.plan(op, c)
+    assert req.purpose == "embedded-jwk"
     header = jwt.get_unverified_header(sent_token(req))
     key = jwt.PyJWK(header["jwk"])
     assert jwt.decode(sent_token(req), key, algorithms=["ES256"]) == CLAIMS
@@ -128,6 +131,31 @@ def test_sd215_embedded_jwk(api: ApiModel) -> None:
         "SD215"
     ]
     assert list(probe.judge(op, c, [exchange(401, {}, request=req)])) == []
+
+
+def test_sd215_guessable_kid_variants(api: ApiModel) -> None:
+    probe, op, c = KeyInjectionAccepted(), operation(api, "GET /me"), ctx(api, hs(CLAIMS))
+    _, dev_null, sql = probe.plan(op, c)
+    assert (dev_null.purpose, sql.purpose) == ("kid-dev-null", "kid-sql-injection")
+    # the empty key of /dev/null: PyJWT refuses to sign or verify it, so check by hand
+    empty = parse_jwt(sent_token(dev_null))
+    assert empty is not None and empty.claims == CLAIMS
+    assert empty.header == {"alg": "HS256", "typ": "JWT", "kid": "../" * 12 + "dev/null"}
+    assert empty.signature == hmac.new(b"", empty.signing_input, hashlib.sha256).digest()
+    header = jwt.get_unverified_header(sent_token(sql))
+    assert header["kid"] == "x' UNION SELECT 'specdiff'--"
+    with pytest.warns(jwt.InsecureKeyLengthWarning):  # 'specdiff' is short: the point
+        assert jwt.decode(sent_token(sql), "specdiff", algorithms=["HS256"]) == CLAIMS
+    answers = [exchange(200, {"id": 1}, request=dev_null), exchange(401, {}, request=sql)]
+    [f] = probe.judge(op, c, answers)
+    assert (f.rule, f.key) == ("SD215", "kid-dev-null")
+    assert (
+        f.message
+        == "GET /me answered 200 to a JWT signed with a key of specdiff's choosing (kid-dev-null)"
+    )
+    # not a JWT, or a failed baseline: nothing planned
+    assert list(probe.plan(op, ctx(api, "opaque-token"))) == []
+    assert list(probe.plan(op, ctx(api, hs(CLAIMS), status=401))) == []
 
 
 def test_sd216_hs256_with_the_public_key(api: ApiModel) -> None:
