@@ -281,13 +281,15 @@ class AlgConfusionAccepted(_JwtVariantProbe):
 
     **Promise.** Asymmetric tokens verify only with the public key under their own algorithm.
 
-    **Probe.** Needs ``--jwks FILE`` and a user JWT signed RS*/PS*/ES*. The user's claims are
-    signed HS256 with the PEM of the JWKS key (the one whose ``kid`` matches, else the first):
-    crafted by hand, since PyJWT refuses an asymmetric key as HMAC secret. One request.
+    **Probe.** Needs a user JWT signed RS*/PS*/ES* and the server's JWKS: ``--jwks FILE``, or
+    fetched before probing through the document's ``openIdConnect`` discovery URL and its
+    ``jwks_uri`` (base URL's origin only, no credentials). The user's claims are signed HS256
+    with the PEM of the JWKS key (the one whose ``kid`` matches, else the first): crafted by
+    hand, since PyJWT refuses an asymmetric key as HMAC secret. One request.
 
     **Breach.** 2xx (JSON when the baseline was JSON). The forged token is masked.
 
-    **Quiet when.** No JWKS; an HS* token; the baseline failed; the operation
+    **Quiet when.** No JWKS (none given, none discovered: a report note says why); an HS* token; the baseline failed; the operation
     answers without any credential (SD201); the token is refused.
 
     **Remediation.** Pin the algorithm per key: ``jwt.decode(token, public_key,

@@ -36,6 +36,7 @@ from specdiff.model import (
     Severity,
     Summary,
 )
+from specdiff.oidc import discover_jwks, wants_jwks
 from specdiff.plan import OperationPlan, ScanPlan, assumed_exchange
 from specdiff.probe import Listing, Probe, ProbeContext, ProbeOptions, load_probes
 from specdiff.redact import Redactor
@@ -283,6 +284,7 @@ class _Engine:
                 *(self._baseline(op) for op in lasting if op.path.count("{") == depth)
             )
         self._preflight()
+        await self._discover_jwks()
         options = self._options(http_twin)
         if "b" in options.identities:
             await self._listings_b(lasting)
@@ -303,6 +305,16 @@ class _Engine:
         results += await asyncio.gather(*(self._probe(op, options) for op in destructive))
         findings = self.once + [f for batch in results for f in batch]
         return [self._coverage(op) for op in ops], findings
+
+    async def _discover_jwks(self) -> None:
+        """SD216's keys from the document's OpenID Connect discovery, when it needs them."""
+        if self.config.jwks or not wants_jwks(self.runner.credentials):
+            return
+        assert self.config.base_url is not None
+        keys, notes = await discover_jwks(self.runner.fetch_public, self.api, self.config.base_url)
+        self.notes += notes
+        if keys:
+            self.config = dataclasses.replace(self.config, jwks=keys)
 
     def _options(self, http_twin: bool) -> ProbeOptions:
         return _options(self.config, self.runner.credentials, http_twin=http_twin)

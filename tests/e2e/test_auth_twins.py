@@ -51,7 +51,12 @@ DEFAULT_EXPECTED = {
     # the verifier looks the key up by kid with SQL string formatting (demo/keystore.py)
     *{
         ("SD215", op, "kid-sql-injection")
-        for op in ("GET /orders", "GET /admin/stats", "GET /assistant/answer")
+        for op in (
+            "GET /orders",
+            "GET /admin/stats",
+            "GET /assistant/answer",
+            "GET /realtime/ticket",
+        )
     },
     ("SD202", "GET /users", "random-token"),
     ("SD202", "GET /users", "malformed-token"),
@@ -61,12 +66,15 @@ DEFAULT_EXPECTED = {
     ("SD207", "GET /orders", "token"),
     ("SD207", "GET /admin/stats", "token"),
     ("SD207", "GET /assistant/answer", "token"),
+    ("SD207", "GET /realtime/ticket", "token"),
     ("SD208", "POST /users", ""),
     ("SD209", "GET /me", ""),
     ("SD209", "GET /orders", ""),
     ("SD209", "GET /admin/stats", ""),
     ("SD209", "GET /assistant/answer", ""),
+    ("SD209", "GET /realtime/ticket", ""),
     ("SD210", "GET /products/{product_id}", ""),
+    ("SD213", "GET /realtime/ticket", "$.access_token"),
 }
 
 WITH_INPUTS_EXPECTED = DEFAULT_EXPECTED | {
@@ -83,6 +91,7 @@ WITH_INPUTS_EXPECTED = DEFAULT_EXPECTED | {
     ("SD205", "GET /orders", "no-exp"),
     ("SD205", "GET /admin/stats", "no-exp"),
     ("SD205", "GET /assistant/answer", "no-exp"),
+    ("SD205", "GET /realtime/ticket", "no-exp"),
     ("SD211", "GET /admin/stats", ""),
     ("SD212", "GET /users/{id}", ""),
     # no personal value in an order: B's own GET /orders does not list it, yet B is served it
@@ -125,6 +134,19 @@ def _rendered(report: Report, fmt: Format) -> str:
 
 def test_default_scan_finds_exactly_the_single_identity_sins(vulnerable_scan: TwinScan) -> None:
     assert finding_keys(vulnerable_scan.report, FAMILY) == DEFAULT_EXPECTED
+
+
+def test_counter_tickets_are_weak_tokens(vulnerable_scan: TwinScan) -> None:
+    (weak,) = [f for f in vulnerable_scan.report.findings if f.rule == "SD213"]
+    assert weak.message == (
+        "GET /realtime/ticket issues a weak token at $.access_token: two issues differ only by "
+        "a small step of a trailing counter"
+    )
+    assert weak.evidence is not None
+    assert weak.evidence.snippet.startswith("$.access_token = ")
+    assert "tkt-10" not in weak.evidence.snippet  # the issued ticket itself is masked
+    asked = [e for e in vulnerable_scan.log if e.path == "/realtime/ticket" and e.query == ""]
+    assert len([e for e in asked if e.header("Authorization")]) >= 2  # baseline + second issue
 
 
 def test_with_identities_and_secrets_finds_exactly_the_rest(vulnerable_full: TwinScan) -> None:
