@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 from specdiff.classify import classify_field
 from specdiff.jwtkit import (
@@ -85,12 +86,34 @@ def _masked(ev: Evidence, secret_tokens: Iterable[str]) -> Evidence:
     return dataclasses.replace(ev, request=request, curl=curl)
 
 
+_MADE_UP_CREDENTIAL = frozenset(
+    ("SD202", purpose) for purpose in ("random-token", "malformed-token", "wrong-scheme-word")
+)
+"""SD202's credentials no server issued: accepted, the operation checks no token at all."""
+_SIGNATURE_IGNORED = _MADE_UP_CREDENTIAL | {("SD204", "flipped-signature")}
+"""Accepted, the operation does not check the signature: anyone can mint any token."""
+
+
 class _JwtVariantProbe(Probe):
-    """Plans variants of the user's JWT on secured operations with a 2xx baseline; judges 2xx."""
+    """Plans variants of the user's JWT on secured operations with a 2xx baseline; judges 2xx.
+
+    A rule stays silent where an earlier, simpler attack already got in (``said_by``): one
+    root cause, one finding family, and fewer requests.
+    """
 
     what: str = ""
     masks_tokens: bool = False
     """The variants are validly signed for a vulnerable server: never show them."""
+    said_by: ClassVar[frozenset[tuple[str, str]]] = _MADE_UP_CREDENTIAL
+    """Earlier (probe, purpose) variants whose acceptance already says all this rule would."""
+
+    def said_already(self, ctx: ProbeContext) -> bool:
+        """No credential (SD201) or a weaker forgery (``said_by``) already answered like the
+        baseline on this operation."""
+        return ctx.anonymous_ok or any(
+            (ex.request.probe, ex.request.purpose) in self.said_by and accepted(ctx, ex)
+            for ex in ctx.earlier
+        )
 
     def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
         """(purpose, token) pairs."""
@@ -100,7 +123,7 @@ class _JwtVariantProbe(Probe):
         token = _user_jwt(ctx.options)
         if token is None or not op.secured or not ctx.baseline_ok or ctx.baseline is None:
             return
-        if ctx.anonymous_ok:  # no credential is checked at all: SD201 says it
+        if self.said_already(ctx):
             return
         for purpose, forged in self.variants(token, ctx):
             yield _with_token(ctx, self.code, purpose, forged)
@@ -108,7 +131,7 @@ class _JwtVariantProbe(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok:
+        if not op.secured or not ctx.baseline_ok or self.said_already(ctx):
             return
         for ex in exchanges:
             if not accepted(ctx, ex):
@@ -137,7 +160,7 @@ class UnsignedJwtAccepted(_JwtVariantProbe):
     **Breach.** A variant answers 2xx (JSON when the baseline was JSON). Key: the variant.
 
     **Quiet when.** The credential is not a JWT; the baseline failed; the operation
-    answers without any credential (SD201); all are refused.
+    answers without any credential (SD201) or to a made-up one (SD202); all are refused.
 
     **Remediation.** Pin the algorithms when verifying: ``jwt.decode(token, key,
     algorithms=["HS256"])`` (PyJWT), never the token's own ``alg`` and never ``none``.
@@ -168,7 +191,7 @@ class ForgedJwtAccepted(_JwtVariantProbe):
     verify signatures (e.g. PyJWT called with ``options={"verify_signature": False}``).
 
     **Quiet when.** The credential is not a JWT; the baseline failed; the operation
-    answers without any credential (SD201); both are refused.
+    answers without any credential (SD201) or to a made-up one (SD202); both are refused.
 
     **Remediation.** Always verify the signature: ``jwt.decode(token, key,
     algorithms=["HS256"])``; ``verify_signature: False`` belongs in no request path.
@@ -205,7 +228,8 @@ class ExpiredTokenAccepted(_JwtVariantProbe):
     The re-signed tokens are masked in the evidence (they are valid on this server).
 
     **Quiet when.** Neither input is given; the secret does not verify the user's token; the
-    operation answers without any credential (SD201); the
+    operation answers without any credential (SD201), to a made-up one (SD202) or to a flipped
+    signature (SD204): it ignores the signature, so anyone can mint any claims; the
     variants are refused.
 
     **Remediation.** Let the library verify the claims: PyJWT checks ``exp``/``nbf`` by default
@@ -214,6 +238,7 @@ class ExpiredTokenAccepted(_JwtVariantProbe):
     """
 
     code = "SD205"
+    said_by = _SIGNATURE_IGNORED
     what = "a JWT that is expired or invalid by its claims"
     masks_tokens = True
     remediation = (
@@ -255,7 +280,8 @@ class KeyInjectionAccepted(_JwtVariantProbe):
     (CVE-2018-0114 class), resolves ``kid`` as a path or inside SQL, or does not verify at all.
 
     **Quiet when.** The credential is not a JWT; the baseline failed; the operation
-    answers without any credential (SD201); the token is refused.
+    answers without any credential (SD201), to a made-up one (SD202) or to a flipped
+    signature (SD204), which says more; the token is refused.
 
     **Remediation.** Verify with keys from your own configuration or JWKS only; ignore the
     ``jwk``/``jku``/``x5u`` headers, use ``kid`` only as a key into a fixed table of your keys
@@ -263,6 +289,7 @@ class KeyInjectionAccepted(_JwtVariantProbe):
     """
 
     code = "SD215"
+    said_by = _SIGNATURE_IGNORED
     what = "a JWT signed with a key of specdiff's choosing"
     remediation = (
         "Verify tokens only with keys from your own configuration or JWKS; ignore jwk, jku and "
@@ -290,13 +317,15 @@ class AlgConfusionAccepted(_JwtVariantProbe):
     **Breach.** 2xx (JSON when the baseline was JSON). The forged token is masked.
 
     **Quiet when.** No JWKS (none given, none discovered: a report note says why); an HS* token; the baseline failed; the operation
-    answers without any credential (SD201); the token is refused.
+    answers without any credential (SD201), to a made-up one (SD202) or to a flipped
+    signature (SD204), which says more; the token is refused.
 
     **Remediation.** Pin the algorithm per key: ``jwt.decode(token, public_key,
     algorithms=["RS256"])``, never a list mixing HS* and RS*.
     """
 
     code = "SD216"
+    said_by = _SIGNATURE_IGNORED
     what = "the user's JWT re-signed HS256 with the server's public key"
     masks_tokens = True
     remediation = (

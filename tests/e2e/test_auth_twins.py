@@ -28,26 +28,11 @@ from specdiff.scan import scan
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
 FAMILY = tuple(f"SD2{n:02d}" for n in range(2, 17))
-JWT_VARIANTS = ("SD203", "SD204", "SD215")
-"""Rules whose variants GET /me (no signature check) and GET /users (any bearer) accept."""
-
 DEFAULT_EXPECTED = {
-    *{
-        (code, op, key)
-        for code in ("SD203",)
-        for op in ("GET /me", "GET /users")
-        for key in ("alg-none", "alg-None", "alg-NONE")
-    },
-    *{
-        ("SD204", op, key)
-        for op in ("GET /me", "GET /users")
-        for key in ("forged-payload", "flipped-signature")
-    },
-    *{
-        ("SD215", op, key)
-        for op in ("GET /me", "GET /users")
-        for key in ("embedded-jwk", "kid-dev-null", "kid-sql-injection")
-    },
+    # GET /me ignores the signature: alg none and forged tokens get in; key injection and
+    # claim attacks would say nothing more, so they stay silent there
+    *{("SD203", "GET /me", key) for key in ("alg-none", "alg-None", "alg-NONE")},
+    *{("SD204", "GET /me", key) for key in ("forged-payload", "flipped-signature")},
     # the verifier looks the key up by kid with SQL string formatting (demo/keystore.py)
     *{
         ("SD215", op, "kid-sql-injection")
@@ -58,6 +43,7 @@ DEFAULT_EXPECTED = {
             "GET /realtime/ticket",
         )
     },
+    # GET /users takes any bearer at all: SD202 alone says so
     ("SD202", "GET /users", "random-token"),
     ("SD202", "GET /users", "malformed-token"),
     ("SD206", "", ""),
@@ -78,14 +64,6 @@ DEFAULT_EXPECTED = {
 }
 
 WITH_INPUTS_EXPECTED = DEFAULT_EXPECTED | {
-    ("SD205", "GET /me", "expired-token"),
-    ("SD205", "GET /me", "exp-past"),
-    ("SD205", "GET /me", "nbf-future"),
-    ("SD205", "GET /me", "no-exp"),
-    ("SD205", "GET /users", "expired-token"),
-    ("SD205", "GET /users", "exp-past"),
-    ("SD205", "GET /users", "nbf-future"),
-    ("SD205", "GET /users", "no-exp"),
     ("SD205", "GET /orders", "expired-token"),
     ("SD205", "GET /orders", "exp-past"),
     ("SD205", "GET /orders", "no-exp"),

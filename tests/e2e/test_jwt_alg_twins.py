@@ -29,16 +29,15 @@ from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 SD216_EXPECTED = {
     ("SD216", op, "hs256-public-key")
     for op in (
-        "GET /me",
-        "GET /users",
         "GET /orders",
         "GET /admin/stats",
         "GET /assistant/answer",
         "GET /realtime/ticket",
     )
 }
-"""Every secured operation whose baseline answered 2xx and that refuses anonymous callers
-(``GET /users/{id}`` and ``GET /orders/{order_id}`` answer anyone: SD201, not SD216)."""
+"""Every secured operation whose baseline answered 2xx and that checks signatures: ``GET
+/users/{id}`` and ``GET /orders/{order_id}`` answer anyone (SD201), ``GET /users`` any bearer
+(SD202) and ``GET /me`` a flipped signature (SD204), which already say more than SD216."""
 
 
 @pytest.fixture(scope="module")

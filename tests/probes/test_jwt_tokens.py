@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -179,3 +180,37 @@ def test_sd216_hs256_with_the_public_key(api: ApiModel) -> None:
 )
 def test_entropy_estimate(value: str, strong: bool) -> None:
     assert (entropy_bits(value) >= 128) is strong
+
+
+def _got_in(api: ApiModel, probe: str, purpose: str, status: int) -> ProbeContext:
+    """A context where an earlier probe's variant ``purpose`` got ``status``."""
+    c = ctx(api, hs(CLAIMS), jwt_secret=STRONG)
+    assert c.baseline is not None
+    earlier = PlannedRequest("GET", "/me", auth=AuthMode.CUSTOM, probe=probe, purpose=purpose)
+    return dataclasses.replace(c, earlier=(exchange(status, {"id": 1}, request=earlier),))
+
+
+@pytest.mark.parametrize(
+    ("probe", "purpose", "silent"),
+    [
+        # a made-up token got in: no token is checked, SD202 says all
+        ("SD202", "random-token", {"SD203", "SD204", "SD205", "SD215"}),
+        # a flipped signature got in: nothing about the signature is checked, SD204 says it
+        ("SD204", "flipped-signature", {"SD205", "SD215"}),
+        # a forged payload with the old signature alone does not prove the signature ignored
+        ("SD204", "forged-payload", set()),
+    ],
+)
+def test_a_weaker_attack_that_got_in_silences_the_stronger_ones(
+    api: ApiModel, probe: str, purpose: str, silent: set[str]
+) -> None:
+    op = operation(api, "GET /me")
+    rules = (UnsignedJwtAccepted, ForgedJwtAccepted, ExpiredTokenAccepted, KeyInjectionAccepted)
+    said, refused = _got_in(api, probe, purpose, 200), _got_in(api, probe, purpose, 401)
+    for rule in rules:
+        assert list(rule().plan(op, refused)), rule.code  # refused earlier: the rule probes
+        planned = list(rule().plan(op, said))
+        assert (planned == []) is (rule.code in silent), rule.code
+        answers = [exchange(200, {"id": 1}, request=r) for r in rule().plan(op, refused)]
+        fired = list(rule().judge(op, said, answers))
+        assert (fired == []) is (rule.code in silent), rule.code
