@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import FrozenInstanceError, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -108,16 +108,63 @@ class Confidence(str, enum.Enum):
 # --------------------------------------------------------------------------- the document
 
 
-@dataclass(frozen=True, slots=True)
 class Location:
-    """A place in the OpenAPI document."""
+    """A place in the OpenAPI document: ``file``, 1-based ``line`` (if known), ``pointer``.
 
+    A frozen value like the others, except that the line may be looked up on first read
+    (``find``): GitHub's document has 1,223 operations, and finding all their lines costs more
+    than loading it, while a report shows the lines of a few.
+    """
+
+    __slots__ = ("_find", "_line", "file", "pointer")
     file: str
     """The spec file as the user named it (or relative to the root document)."""
-    line: int | None
-    """1-based line, when the loader could tell."""
-    pointer: str = ""
+    pointer: str
     """JSON pointer inside ``file`` (``/paths/~1users/get``)."""
+    _line: int | None
+    _find: Callable[[], int | None] | None
+
+    def __init__(
+        self,
+        file: str,
+        line: int | None,
+        pointer: str = "",
+        *,
+        find: Callable[[], int | None] | None = None,
+    ) -> None:
+        for name, value in (("file", file), ("_line", line), ("pointer", pointer)):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_find", find)
+
+    @property
+    def line(self) -> int | None:
+        """1-based line, when the loader could tell."""
+        find = self._find
+        if find is not None:
+            object.__setattr__(self, "_line", find())
+            object.__setattr__(self, "_find", None)
+        return self._line
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Location:
+            return NotImplemented
+        assert isinstance(other, Location)
+        return (self.file, self.pointer, self.line) == (other.file, other.pointer, other.line)
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.pointer))  # equal locations share file and pointer
+
+    def __repr__(self) -> str:
+        return f"Location(file={self.file!r}, line={self.line!r}, pointer={self.pointer!r})"
+
+    def __reduce__(self) -> tuple[type[Location], tuple[str, int | None, str]]:
+        return Location, (self.file, self.line, self.pointer)
 
 
 @dataclass(frozen=True, slots=True)
