@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
+from specdiff._gcpause import gc_paused
 from specdiff.errors import SpecError
 from specdiff.model import (
     ApiModel,
@@ -33,6 +34,7 @@ _PARAM_LOCATIONS = ("path", "query", "header", "cookie")
 _ParamLocation = Literal["path", "query", "header", "cookie"]
 
 
+@gc_paused()
 def derive(spec: Spec) -> ApiModel:
     """Every operation of ``spec`` with its effective security, plus servers and schemes."""
     data = spec.data

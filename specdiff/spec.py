@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
+from specdiff._gcpause import gc_paused
 from specdiff._lines import LineIndex, YamlLines, one_line, parse
 from specdiff.errors import SpecError
 from specdiff.model import Location
@@ -235,6 +236,7 @@ class Spec:
         raise SpecError(f"{doc.display} {place}: {message}{also}")
 
 
+@gc_paused()
 def load_spec(path: str | Path, *, allow_remote_refs: bool = False) -> Spec:
     """Parse ``path`` (JSON or YAML), check its version and every ``$ref``; no strict validation."""
     display = str(path)

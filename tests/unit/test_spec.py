@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import pickle
 from pathlib import Path
@@ -591,3 +592,50 @@ def test_location_line_is_looked_up_when_first_read(monkeypatch: pytest.MonkeyPa
     assert pickle.loads(pickle.dumps(location)) == location
     with pytest.raises(dataclasses.FrozenInstanceError):
         location.file = "other"  # type: ignore[misc]
+
+
+def test_yaml_refs_noted_while_building_match_a_walk_over_the_data() -> None:
+    spec = load_spec(CORPUS / "petstore3-openapi.yaml")
+    lines = spec._by_id[spec.root].lines
+    assert isinstance(lines, spec_module.YamlLines)
+    noted = lines.refs()
+    assert noted and noted == spec_module._collect_refs(spec.data, shared=True)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "x: !!set {a: {$ref: '#/nope'}}\n",  # a tagged collection: found by the walk
+        "x: &shared {$ref: '#/nope'}\ny: [*shared, *shared]\n",  # an alias: noted once
+        "base: &base {$ref: '#/nope'}\nx: {<<: *base, description: d}\n",  # a merge key
+    ],
+)
+def test_yaml_broken_refs_are_found_however_the_mapping_was_built(
+    tmp_path: Path, extra: str
+) -> None:
+    path = tmp_path / "doc.yaml"
+    path.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n" + extra)
+    message = _error(path)
+    assert "$ref '#/nope' points to nothing" in message and "more broken" not in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"openapi": "3.0.3", "paths": {}, "x": {"$ref": "#/nope"}}',
+        "openapi: 3.0.3\npaths: {}\nx: {$ref: '#/nope'}\n",
+    ],
+)
+def test_loading_leaves_the_garbage_collector_as_it_was(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "doc"
+    path.write_text(text)
+    assert gc.isenabled()
+    with pytest.raises(SpecError):
+        load_spec(path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_spec(SPECS / "swagger-2.0.json")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
