@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import FrozenInstanceError, dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -108,63 +108,38 @@ class Confidence(str, enum.Enum):
 # --------------------------------------------------------------------------- the document
 
 
+@dataclass(frozen=True, slots=True)
 class Location:
-    """A place in the OpenAPI document: ``file``, 1-based ``line`` (if known), ``pointer``.
+    """A place in the OpenAPI document."""
 
-    A frozen value like the others, except that the line may be looked up on first read
-    (``find``): GitHub's document has 1,223 operations, and finding all their lines costs more
-    than loading it, while a report shows the lines of a few.
-    """
-
-    __slots__ = ("_find", "_line", "file", "pointer")
     file: str
     """The spec file as the user named it (or relative to the root document)."""
-    pointer: str
+    line: int | None
+    """1-based line, when the loader could tell."""
+    pointer: str = ""
     """JSON pointer inside ``file`` (``/paths/~1users/get``)."""
-    _line: int | None
-    _find: Callable[[], int | None] | None
+    find: Callable[[], int | None] | None = field(
+        default=None, compare=False, repr=False, kw_only=True
+    )
+    """Looks ``line`` up on its first read (then None): GitHub's document has 1,223 operations,
+    finding all their lines costs more than loading it, and a report shows a few."""
 
-    def __init__(
-        self,
-        file: str,
-        line: int | None,
-        pointer: str = "",
-        *,
-        find: Callable[[], int | None] | None = None,
-    ) -> None:
-        for name, value in (("file", file), ("_line", line), ("pointer", pointer)):
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "_find", find)
 
-    @property
-    def line(self) -> int | None:
-        """1-based line, when the loader could tell."""
-        find = self._find
+def _lazy(slot: Any) -> property:
+    """``Location.line`` read through ``find`` first; kept in its slot as before."""
+
+    def get(self: Location) -> int | None:
+        find = self.find
         if find is not None:
-            object.__setattr__(self, "_line", find())
-            object.__setattr__(self, "_find", None)
-        return self._line
+            object.__setattr__(self, "find", None)
+            slot.__set__(self, find())
+        line: int | None = slot.__get__(self, Location)
+        return line
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+    return property(get, slot.__set__, doc=slot.__doc__)
 
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not Location:
-            return NotImplemented
-        assert isinstance(other, Location)
-        return (self.file, self.pointer, self.line) == (other.file, other.pointer, other.line)
-
-    def __hash__(self) -> int:
-        return hash((self.file, self.pointer))  # equal locations share file and pointer
-
-    def __repr__(self) -> str:
-        return f"Location(file={self.file!r}, line={self.line!r}, pointer={self.pointer!r})"
-
-    def __reduce__(self) -> tuple[type[Location], tuple[str, int | None, str]]:
-        return Location, (self.file, self.line, self.pointer)
+setattr(Location, "line", _lazy(Location.__dict__["line"]))  # noqa: B010 (mypy: a field)
 
 
 @dataclass(frozen=True, slots=True)
