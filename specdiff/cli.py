@@ -29,7 +29,7 @@ from specdiff.config import (
     parse_path_list,
     parse_shard,
 )
-from specdiff.errors import ConfigError, SpecdiffError
+from specdiff.errors import ConfigError, SpecdiffError, TargetUnreachable
 from specdiff.model import Report, Severity
 from specdiff.suppress import (
     Suppress,
@@ -633,6 +633,10 @@ def _run(
                 report = scan_app(config, import_app(app), progress)
             else:
                 report = scan(config, progress=progress)
+    except TargetUnreachable as exc:  # the coverage still says what happened to each operation
+        if exc.report is not None:
+            _emit(exc.report, targets, _source_root(config.spec), summary=False)
+        _fail(str(exc), exc.exit_code)
     except SpecdiffError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:  # an internal error must still end in one line
@@ -661,9 +665,13 @@ def _plan(build: Callable[[], ScanConfig], debug: bool) -> NoReturn:
 
 
 def _emit(
-    report: Report, targets: list[tuple[OutputFormat, Path | None]], source_root: str
+    report: Report,
+    targets: list[tuple[OutputFormat, Path | None]],
+    source_root: str,
+    *,
+    summary: bool = True,
 ) -> None:
-    """Render ``report`` in every requested format, to stdout or its file."""
+    """Render ``report`` in every requested format, to stdout or its file (``summary``: say so)."""
     from specdiff.reporters import Format, render
 
     for fmt, output in targets:
@@ -677,7 +685,8 @@ def _emit(
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}", 2)
-        typer.echo(_one_line_summary(report, output), err=True)
+        if summary:
+            typer.echo(_one_line_summary(report, output), err=True)
 
 
 def _one_line_summary(report: Report, output: Path) -> str:

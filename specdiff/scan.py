@@ -121,14 +121,22 @@ async def run_scan(
             ),
         )
         engine = _Engine(config, api, probes, runner, notes, progress)
-        coverage, op_findings = await engine.run(http_twin=http_url is not None)
+        unreachable: TargetUnreachable | None = None
+        try:
+            coverage, op_findings = await engine.run(http_twin=http_url is not None)
+        except TargetUnreachable as exc:  # the report still says what happened to each operation
+            unreachable = exc
+            coverage, op_findings = [engine._coverage(op) for op in api.operations], []
         findings += op_findings
         requests = runner.requests_sent
     if log is not None and config.har:
         log.write(config.har, redactor)
-    return _report(
+    report = _report(
         config, api, findings, coverage, notes, redactor, started, started_at, requests, rule_codes
     )
+    if unreachable is not None:
+        raise TargetUnreachable(str(unreachable), report)
+    return report
 
 
 class _ExchangeLog:
@@ -469,13 +477,14 @@ class _Engine:
         self.requests[op.key] = self.requests.get(op.key, 0) + n
 
     def _coverage(self, op: Operation) -> Coverage:
-        planned, exchange = self.baselines[op.key]
-        del planned
         sent = self.requests.get(op.key, 0)
-        if exchange is None:
+        exchange = self.baselines.get(op.key, (None, None))[1]
+        if not (op.safe or self.config.unsafe):
             return Coverage(
                 op.ref, "skipped", f"{op.method} is not sent without --unsafe", None, sent
             )
+        if exchange is None:  # a DELETE after an outage: the run stopped before its turn
+            return Coverage(op.ref, "not reached", "not sent: the target is unreachable", None, 0)
         if exchange.status is None:
             return Coverage(op.ref, "not reached", exchange.error or "no response", None, sent)
         reason = (
