@@ -176,7 +176,7 @@ async def specdiff_runner(base: str, n: int, concurrency: int) -> float:
 
 def specdiff_check(doc: Path, base: str) -> Row:
     from specdiff.config import ScanConfig
-    from specdiff.scan import scan
+    from specdiff.engine import scan
 
     before = _served_count(base)
     start = time.perf_counter()

@@ -368,9 +368,9 @@ def merge(
     fail_on: FailOnOption = FailOn.high,
 ) -> None:
     """Merge the JSON reports of sharded runs into one report, rendered in any format."""
+    from specdiff.engine import exit_code
     from specdiff.reporters.json import load_report
     from specdiff.reporters.merge import merge_reports
-    from specdiff.scan import exit_code
 
     try:
         targets = _Outputs(fmt, output, output_dir).targets()
@@ -622,8 +622,8 @@ def _run(
     """Scan, render, write, and map the outcome to the exit code: the only place that does.
 
     ``app`` ('module:app') is checked in process instead of over the network."""
+    from specdiff.engine import exit_code, scan
     from specdiff.inprocess import import_app, scan_app
-    from specdiff.scan import exit_code, scan
 
     try:
         targets = outputs.targets()
@@ -649,8 +649,8 @@ def _run(
 
 def _plan(build: Callable[[], ScanConfig], debug: bool) -> NoReturn:
     """Print the plan of the run ``build`` describes and exit 0; nothing is sent."""
+    from specdiff.engine import plan_scan
     from specdiff.plan import render
-    from specdiff.scan import plan_scan
 
     try:
         text = render(plan_scan(build()))

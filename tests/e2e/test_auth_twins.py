@@ -19,12 +19,12 @@ from specdiff.config import Credentials, parse_login
 from specdiff.demo.data import ORDERS
 from specdiff.demo.serve import RunningTwin
 from specdiff.demo.tokens import issue_token
+from specdiff.engine import scan
 from specdiff.errors import PreflightError
 from specdiff.jwtkit import KID_INJECTIONS, kid_injected, parse_jwt
 from specdiff.model import Report, Severity
 from specdiff.mutate import MALFORMED_JSON
 from specdiff.reporters import Format, render
-from specdiff.scan import scan
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
 FAMILY = tuple(f"SD2{n:02d}" for n in range(2, 17))

@@ -21,9 +21,9 @@ from specdiff.config import load_jwks
 from specdiff.demo.capture import CapturedRequest
 from specdiff.demo.serve import RunningTwin, serve_twin
 from specdiff.demo.tokens import KID, issue_token, jwks, rsa_key
+from specdiff.engine import scan
 from specdiff.jwtkit import hs256_with_public_key, parse_jwt
 from specdiff.reporters import Format, render
-from specdiff.scan import scan
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
 SD216_EXPECTED = {

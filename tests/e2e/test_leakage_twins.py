@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from specdiff.demo.serve import RunningTwin, serve_twin
+from specdiff.engine import scan
 from specdiff.mutate import MALFORMED_JSON
-from specdiff.scan import scan
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
 FAMILY = (
