@@ -97,16 +97,22 @@ def _root(
     ] = None,
 ) -> None:
     """specdiff: where the running API breaks its document's security promises."""
-    from specdiff.config_file import find_config, load_config
+    from specdiff.config_file import find_config
 
     path = config if config is not None else find_config(Path.cwd())
     if path is None:
         return
+    from specdiff.config_file import load_config
+
     commands = {name: ctx.command.commands[name] for name in _CONFIGURED}  # type: ignore[attr-defined]
     try:
         loaded = load_config(path, commands)
     except ConfigError as exc:
-        _fail(str(exc), 2)
+        if config is not None:
+            _fail(str(exc), 2)
+        # a found file that is broken fails check and lint, unless their own --config replaces it
+        ctx.obj = exc
+        return
     ctx.default_map = {**(ctx.default_map or {}), **loaded.default_map}
     ctx.obj = loaded
 
@@ -115,10 +121,42 @@ _CONFIGURED = ("check", "lint")
 """The commands whose options a configuration file may set."""
 
 
+def _command_config(ctx: typer.Context, value: Path | None) -> None:
+    """``--config`` after the command name: that file replaces the one the root found.
+
+    Eager, so it runs before click looks up the defaults of the command's other options."""
+    from specdiff.config_file import load_config
+
+    if value is None:
+        return
+    name = ctx.info_name or ""
+    try:
+        loaded = load_config(value, {name: ctx.command})  # type: ignore[dict-item]  # typer bundles its own click
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    ctx.default_map = loaded.default_map[name]
+    ctx.obj = loaded
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        callback=_command_config,
+        is_eager=True,
+        expose_value=False,
+        help="Options from this TOML file, as 'specdiff --config FILE' gives them.",
+    ),
+]
+
+
 def _file_suppress(ctx: typer.Context) -> tuple[Suppress, ...]:
-    """The ``suppress`` entries of the configuration file in use, if any."""
+    """The ``suppress`` entries of the configuration file in use, if any; raises the error of
+    a file found in the working directory that could not be read."""
     from specdiff.config_file import FileConfig
 
+    if isinstance(ctx.obj, ConfigError):
+        raise ctx.obj
     return ctx.obj.suppress if isinstance(ctx.obj, FileConfig) else ()
 
 
@@ -146,6 +184,7 @@ FailOnOption = Annotated[
 def check(
     ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
+    config: ConfigOption = None,
     base_url: Annotated[
         str | None,
         typer.Option(
@@ -385,6 +424,7 @@ def merge(
 def lint(
     ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
+    config: ConfigOption = None,
     token: Annotated[
         str | None,
         typer.Option(
