@@ -189,7 +189,7 @@ async def specdiff_runner(base: str, n: int, concurrency: int) -> Timed:
 
 def specdiff_check(doc: Path, base: str) -> Row:
     from specdiff.config import ScanConfig
-    from specdiff.scan import scan
+    from specdiff.engine import scan
 
     before = _served_count(base)
     start = time.perf_counter()

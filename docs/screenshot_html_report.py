@@ -16,8 +16,8 @@ from pathlib import Path
 
 from specdiff.config import Credentials, ScanConfig
 from specdiff.demo.serve import serve_twin
+from specdiff.engine import scan
 from specdiff.reporters import Format, render
-from specdiff.scan import scan
 
 OUT = Path(__file__).with_name("html-report.png")
 

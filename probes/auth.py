@@ -27,7 +27,7 @@ from specdiff.model import (
     SecurityScheme,
     Severity,
 )
-from specdiff.probe import Probe, ProbeContext, accepted, body_snippet, evidence
+from specdiff.probe import Listing, Probe, ProbeContext, accepted, body_snippet, evidence
 from specdiff.redact import MASK, mask_value
 from specdiff.schema import Schema
 
@@ -283,6 +283,30 @@ class InvalidTokenAccepted(Probe):
 
 # --------------------------------------------------------------------------- SD207
 
+
+def _api_key(schemes: Sequence[SecurityScheme], headers: Sequence[tuple[str, str]]) -> str | None:
+    """The user's own key for the first apiKey scheme declared in a header or a cookie."""
+    for scheme in schemes:
+        name = (scheme.param_name or "").lower()
+        if scheme.type != "apiKey" or not name:
+            continue
+        if scheme.param_location == "header":
+            values = [v for n, v in headers if n.lower() == name]
+        elif scheme.param_location == "cookie":
+            values = [
+                v.strip()
+                for n, line in headers
+                if n.lower() == "cookie"
+                for k, _, v in (pair.partition("=") for pair in line.split(";"))
+                if k.strip().lower() == name
+            ]
+        else:
+            continue
+        if values and values[0]:
+            return values[0]
+    return None
+
+
 _QUERY_NAMES = ("access_token", "token", "api_key")
 
 
@@ -292,9 +316,10 @@ class TokenInQueryAccepted(Probe):
     **Promise.** The scheme puts the credential in a header (``Authorization`` or an API-key
     header); URLs end up in access logs, browser history and ``Referer`` headers.
 
-    **Probe.** After a 2xx baseline, the user's own credential is moved from its header to the
-    query parameters ``access_token``, ``token`` and ``api_key`` (one request each), with no
-    header. Only to the base URL's own origin, never over plain HTTP.
+    **Probe.** After a 2xx baseline, the user's own credential is moved from its header (the
+    bearer token, or an API key declared in a header or a cookie) to the query parameters
+    ``access_token``, ``token`` and ``api_key`` (one request each), with no header. Only to the
+    base URL's own origin, never over plain HTTP.
 
     **Breach.** A variant answers 2xx (JSON when the baseline was JSON). The key is the
     parameter name.
@@ -317,14 +342,7 @@ class TokenInQueryAccepted(Probe):
         if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok or ctx.baseline is None:
             return
         creds = ctx.options.auth.credentials
-        value = creds.bearer_token
-        if value is None:
-            keys = {
-                s.param_name.lower()
-                for s in _schemes(ctx.api, op)
-                if s.type == "apiKey" and s.param_location == "header" and s.param_name
-            }
-            value = next((v for n, v in creds.headers if n.lower() in keys), None)
+        value = creds.bearer_token or _api_key(_schemes(ctx.api, op), creds.headers)
         if value is None:
             return
         for name in _QUERY_NAMES:
@@ -609,6 +627,31 @@ def _identifying(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return ids, personal
 
 
+def _scalars(body: Any) -> set[str]:
+    """Every string or number anywhere in a JSON value, as text (bool and null excluded)."""
+    found: set[str] = set()
+    stack = [body]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            found.add(str(value))
+    return found
+
+
+def _unlisted_for_b(listing: Listing) -> bool:
+    """B's own listing answered (2xx JSON, whole) and does not show the value: the object
+    that A's listing revealed is not one B can see as its own or as shared."""
+    answer = listing.answer_b
+    if not answer.ok or not answer.is_json or answer.truncated:
+        return False
+    body = answer.json()
+    return body is not None and str(listing.value) not in _scalars(body)
+
+
 class BrokenObjectLevelAuthorization(Probe):
     """SD212 auth.bola: identity B is served identity A's object.
 
@@ -617,14 +660,18 @@ class BrokenObjectLevelAuthorization(Probe):
 
     **Probe.** The baseline request, whose path ids were harvested from identity A's own
     responses, is sent again with identity B's credentials (``--token-b``/``--header-b``).
+    To tell A's own objects from shared ones, the engine also asks each secured listing whose
+    items gave a path id (``GET /orders`` for ``GET /orders/{order_id}``) once more as B: one
+    extra safe request per such listing, only when B is given.
 
-    **Breach.** B gets 2xx JSON carrying A's object: the same id values as A's answer and at
-    least one of A's personal or secret values (e-mail, phone, key ...), which marks the object
-    as someone's own rather than shared.
+    **Breach.** B gets 2xx JSON carrying A's object (the same id values as A's answer), and the
+    object is A's own: it carries one of A's personal or secret values (e-mail, phone, key
+    ...), or A's listing showed its id while B's own listing (2xx JSON) does not.
 
     **Quiet when.** B is not given or equals A; the operation is open (public by spec) or has
-    no path parameter; the baseline failed; B gets 403/404 or another object; A's object
-    carries no personal value (a shared catalogue entry looks the same to everyone).
+    no path parameter; the baseline failed; B gets 403/404 or another object; the object is
+    shared: it carries no personal value and B's listing shows it too, or B's listing failed,
+    or no listing revealed its id (a catalogue entry looks the same to everyone).
 
     **Remediation.** Scope every lookup to the caller: ``Order.query.filter_by(id=order_id,
     owner_id=current_user.id)`` and answer 404 when nothing matches.
@@ -658,24 +705,37 @@ class BrokenObjectLevelAuthorization(Probe):
             return
         assert ctx.baseline_exchange is not None
         ids, personal = _identifying(ctx.baseline_exchange.json())
-        if not personal:
-            return
+        unlisted = [listing for listing in ctx.listings if _unlisted_for_b(listing)]
         for ex in exchanges:
             body = ex.json() if accepted(ctx, ex) else None
-            if not isinstance(body, Mapping):
-                continue
-            if any(body.get(k) != v for k, v in ids.items()):
+            if not isinstance(body, Mapping) or any(body.get(k) != v for k, v in ids.items()):
                 continue
             shared = sorted(k for k, v in personal.items() if body.get(k) == v)
-            if not shared:
-                continue
-            proof = ", ".join(f"$.{k} = {mask_value(personal[k])}" for k in shared)
-            yield self.finding(
-                f"{op.key} served identity A's object to identity B ({ex.status}); "
-                f"it carries A's {', '.join(shared)}",
-                evidence=evidence(ex, proof),
-                confidence=Confidence.FIRM,
-            )
+            if shared:
+                proof = ", ".join(f"$.{k} = {mask_value(personal[k])}" for k in shared)
+                yield self.finding(
+                    f"{op.key} served identity A's object to identity B ({ex.status}); "
+                    f"it carries A's {', '.join(shared)}",
+                    evidence=evidence(ex, proof),
+                    confidence=Confidence.FIRM,
+                )
+            elif ids and unlisted:
+                facts = "; ".join(
+                    f"B's own {u.operation} ({u.answer_b.status}) did not list "
+                    f"{u.param}={_shown(u.param, u.value)}"
+                    for u in unlisted
+                )
+                yield self.finding(
+                    f"{op.key} served identity A's object to identity B ({ex.status}); "
+                    f"A's listing revealed it and B's does not",
+                    evidence=evidence(ex, f"{facts}, yet {op.key} served it to B: {ex.status}"),
+                    confidence=Confidence.FIRM,
+                )
+
+
+def _shown(name: str, value: str | int) -> str:
+    """A path id as evidence shows it: masked when it is itself personal or secret."""
+    return mask_value(value) if classify_field(name, value) is not None else str(value)
 
 
 # --------------------------------------------------------------------------- SD213

@@ -11,15 +11,18 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 from specdiff.classify import classify_field
 from specdiff.jwtkit import (
+    KID_INJECTIONS,
     Jwt,
     alg_none,
     flipped_signature,
     forged_payload,
     hs256_with_public_key,
     jwk_injected,
+    kid_injected,
     parse_jwt,
     resign,
     verifies_with,
@@ -83,12 +86,34 @@ def _masked(ev: Evidence, secret_tokens: Iterable[str]) -> Evidence:
     return dataclasses.replace(ev, request=request, curl=curl)
 
 
+_MADE_UP_CREDENTIAL = frozenset(
+    ("SD202", purpose) for purpose in ("random-token", "malformed-token", "wrong-scheme-word")
+)
+"""SD202's credentials no server issued: accepted, the operation checks no token at all."""
+_SIGNATURE_IGNORED = _MADE_UP_CREDENTIAL | {("SD204", "flipped-signature")}
+"""Accepted, the operation does not check the signature: anyone can mint any token."""
+
+
 class _JwtVariantProbe(Probe):
-    """Plans variants of the user's JWT on secured operations with a 2xx baseline; judges 2xx."""
+    """Plans variants of the user's JWT on secured operations with a 2xx baseline; judges 2xx.
+
+    A rule stays silent where an earlier, simpler attack already got in (``said_by``): one
+    root cause, one finding family, and fewer requests.
+    """
 
     what: str = ""
     masks_tokens: bool = False
     """The variants are validly signed for a vulnerable server: never show them."""
+    said_by: ClassVar[frozenset[tuple[str, str]]] = _MADE_UP_CREDENTIAL
+    """Earlier (probe, purpose) variants whose acceptance already says all this rule would."""
+
+    def said_already(self, ctx: ProbeContext) -> bool:
+        """No credential (SD201) or a weaker forgery (``said_by``) already answered like the
+        baseline on this operation."""
+        return ctx.anonymous_ok or any(
+            (ex.request.probe, ex.request.purpose) in self.said_by and accepted(ctx, ex)
+            for ex in ctx.earlier
+        )
 
     def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
         """(purpose, token) pairs."""
@@ -98,7 +123,7 @@ class _JwtVariantProbe(Probe):
         token = _user_jwt(ctx.options)
         if token is None or not op.secured or not ctx.baseline_ok or ctx.baseline is None:
             return
-        if ctx.anonymous_ok:  # no credential is checked at all: SD201 says it
+        if self.said_already(ctx):
             return
         for purpose, forged in self.variants(token, ctx):
             yield _with_token(ctx, self.code, purpose, forged)
@@ -106,7 +131,7 @@ class _JwtVariantProbe(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok:
+        if not op.secured or not ctx.baseline_ok or self.said_already(ctx):
             return
         for ex in exchanges:
             if not accepted(ctx, ex):
@@ -135,7 +160,7 @@ class UnsignedJwtAccepted(_JwtVariantProbe):
     **Breach.** A variant answers 2xx (JSON when the baseline was JSON). Key: the variant.
 
     **Quiet when.** The credential is not a JWT; the baseline failed; the operation
-    answers without any credential (SD201); all are refused.
+    answers without any credential (SD201) or to a made-up one (SD202); all are refused.
 
     **Remediation.** Pin the algorithms when verifying: ``jwt.decode(token, key,
     algorithms=["HS256"])`` (PyJWT), never the token's own ``alg`` and never ``none``.
@@ -166,7 +191,7 @@ class ForgedJwtAccepted(_JwtVariantProbe):
     verify signatures (e.g. PyJWT called with ``options={"verify_signature": False}``).
 
     **Quiet when.** The credential is not a JWT; the baseline failed; the operation
-    answers without any credential (SD201); both are refused.
+    answers without any credential (SD201) or to a made-up one (SD202); both are refused.
 
     **Remediation.** Always verify the signature: ``jwt.decode(token, key,
     algorithms=["HS256"])``; ``verify_signature: False`` belongs in no request path.
@@ -203,7 +228,8 @@ class ExpiredTokenAccepted(_JwtVariantProbe):
     The re-signed tokens are masked in the evidence (they are valid on this server).
 
     **Quiet when.** Neither input is given; the secret does not verify the user's token; the
-    operation answers without any credential (SD201); the
+    operation answers without any credential (SD201), to a made-up one (SD202) or to a flipped
+    signature (SD204): it ignores the signature, so anyone can mint any claims; the
     variants are refused.
 
     **Remediation.** Let the library verify the claims: PyJWT checks ``exp``/``nbf`` by default
@@ -212,6 +238,7 @@ class ExpiredTokenAccepted(_JwtVariantProbe):
     """
 
     code = "SD205"
+    said_by = _SIGNATURE_IGNORED
     what = "a JWT that is expired or invalid by its claims"
     masks_tokens = True
     remediation = (
@@ -238,32 +265,42 @@ class ExpiredTokenAccepted(_JwtVariantProbe):
 
 
 class KeyInjectionAccepted(_JwtVariantProbe):
-    """SD215 auth.jwt-key-injection-accepted: a JWT signed with a key it carries itself works.
+    """SD215 auth.jwt-key-injection-accepted: a JWT signed with a key the token chooses works.
 
     **Promise.** Only the server's own keys verify its tokens.
 
-    **Probe.** After a 2xx baseline, the user's claims signed ES256 with a fresh key specdiff
-    generated, whose public JWK rides in the token's ``jwk`` header (``kid: specdiff``).
+    **Probe.** After a 2xx baseline, three requests with the user's claims signed by a key of
+    specdiff's choosing: ES256 with a fresh key specdiff generated, whose public JWK rides in the
+    token's ``jwk`` header (``kid: specdiff``); HS256 with the empty key, ``kid`` pointing at
+    ``../../(...)/dev/null`` (a server reading the key file named by ``kid``); HS256 with the key
+    ``specdiff``, ``kid`` being ``x' UNION SELECT 'specdiff'--`` (a server looking the key up
+    by SQL string formatting).
 
     **Breach.** 2xx (JSON when the baseline was JSON): the server trusts keys from the token
-    (CVE-2018-0114 class) or does not verify at all.
+    (CVE-2018-0114 class), resolves ``kid`` as a path or inside SQL, or does not verify at all.
 
     **Quiet when.** The credential is not a JWT; the baseline failed; the operation
-    answers without any credential (SD201); the token is refused.
+    answers without any credential (SD201), to a made-up one (SD202) or to a flipped
+    signature (SD204), which says more; the token is refused.
 
     **Remediation.** Verify with keys from your own configuration or JWKS only; ignore the
-    ``jwk``/``jku``/``x5u`` headers and pin ``algorithms``.
+    ``jwk``/``jku``/``x5u`` headers, use ``kid`` only as a key into a fixed table of your keys
+    (never a file path or SQL text), and pin ``algorithms``.
     """
 
     code = "SD215"
-    what = "a JWT signed with a key embedded in its own header"
+    said_by = _SIGNATURE_IGNORED
+    what = "a JWT signed with a key of specdiff's choosing"
     remediation = (
         "Verify tokens only with keys from your own configuration or JWKS; ignore jwk, jku and "
-        "x5u headers and pin the accepted algorithms."
+        "x5u headers, treat kid as a key into a fixed table of your keys (never a file path or "
+        "SQL text), and pin the accepted algorithms."
     )
 
     def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
         yield "embedded-jwk", jwk_injected(token)
+        for purpose, kid, key in KID_INJECTIONS:
+            yield purpose, kid_injected(token, kid, key)
 
 
 class AlgConfusionAccepted(_JwtVariantProbe):
@@ -271,20 +308,24 @@ class AlgConfusionAccepted(_JwtVariantProbe):
 
     **Promise.** Asymmetric tokens verify only with the public key under their own algorithm.
 
-    **Probe.** Needs ``--jwks FILE`` and a user JWT signed RS*/PS*/ES*. The user's claims are
-    signed HS256 with the PEM of the JWKS key (the one whose ``kid`` matches, else the first):
-    crafted by hand, since PyJWT refuses an asymmetric key as HMAC secret. One request.
+    **Probe.** Needs a user JWT signed RS*/PS*/ES* and the server's JWKS: ``--jwks FILE``, or
+    fetched before probing through the document's ``openIdConnect`` discovery URL and its
+    ``jwks_uri`` (base URL's origin only, no credentials). The user's claims are signed HS256
+    with the PEM of the JWKS key (the one whose ``kid`` matches, else the first): crafted by
+    hand, since PyJWT refuses an asymmetric key as HMAC secret. One request.
 
     **Breach.** 2xx (JSON when the baseline was JSON). The forged token is masked.
 
-    **Quiet when.** No JWKS; an HS* token; the baseline failed; the operation
-    answers without any credential (SD201); the token is refused.
+    **Quiet when.** No JWKS (none given, none discovered: a report note says why); an HS* token; the baseline failed; the operation
+    answers without any credential (SD201), to a made-up one (SD202) or to a flipped
+    signature (SD204), which says more; the token is refused.
 
     **Remediation.** Pin the algorithm per key: ``jwt.decode(token, public_key,
     algorithms=["RS256"])``, never a list mixing HS* and RS*.
     """
 
     code = "SD216"
+    said_by = _SIGNATURE_IGNORED
     what = "the user's JWT re-signed HS256 with the server's public key"
     masks_tokens = True
     remediation = (

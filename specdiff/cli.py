@@ -29,7 +29,7 @@ from specdiff.config import (
     parse_path_list,
     parse_shard,
 )
-from specdiff.errors import ConfigError, SpecdiffError
+from specdiff.errors import ConfigError, SpecdiffError, TargetUnreachable
 from specdiff.model import Report, Severity
 from specdiff.suppress import (
     Suppress,
@@ -97,16 +97,22 @@ def _root(
     ] = None,
 ) -> None:
     """specdiff: where the running API breaks its document's security promises."""
-    from specdiff.config_file import find_config, load_config
+    from specdiff.config_file import find_config
 
     path = config if config is not None else find_config(Path.cwd())
     if path is None:
         return
+    from specdiff.config_file import load_config
+
     commands = {name: ctx.command.commands[name] for name in _CONFIGURED}  # type: ignore[attr-defined]
     try:
         loaded = load_config(path, commands)
     except ConfigError as exc:
-        _fail(str(exc), 2)
+        if config is not None:
+            _fail(str(exc), 2)
+        # a found file that is broken fails check and lint, unless their own --config replaces it
+        ctx.obj = exc
+        return
     ctx.default_map = {**(ctx.default_map or {}), **loaded.default_map}
     ctx.obj = loaded
 
@@ -115,10 +121,42 @@ _CONFIGURED = ("check", "lint")
 """The commands whose options a configuration file may set."""
 
 
+def _command_config(ctx: typer.Context, value: Path | None) -> None:
+    """``--config`` after the command name: that file replaces the one the root found.
+
+    Eager, so it runs before click looks up the defaults of the command's other options."""
+    from specdiff.config_file import load_config
+
+    if value is None:
+        return
+    name = ctx.info_name or ""
+    try:
+        loaded = load_config(value, {name: ctx.command})  # type: ignore[dict-item]  # typer bundles its own click
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    ctx.default_map = loaded.default_map[name]
+    ctx.obj = loaded
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        callback=_command_config,
+        is_eager=True,
+        expose_value=False,
+        help="Options from this TOML file, as 'specdiff --config FILE' gives them.",
+    ),
+]
+
+
 def _file_suppress(ctx: typer.Context) -> tuple[Suppress, ...]:
-    """The ``suppress`` entries of the configuration file in use, if any."""
+    """The ``suppress`` entries of the configuration file in use, if any; raises the error of
+    a file found in the working directory that could not be read."""
     from specdiff.config_file import FileConfig
 
+    if isinstance(ctx.obj, ConfigError):
+        raise ctx.obj
     return ctx.obj.suppress if isinstance(ctx.obj, FileConfig) else ()
 
 
@@ -146,6 +184,7 @@ FailOnOption = Annotated[
 def check(
     ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
+    config: ConfigOption = None,
     base_url: Annotated[
         str | None,
         typer.Option(
@@ -368,9 +407,9 @@ def merge(
     fail_on: FailOnOption = FailOn.high,
 ) -> None:
     """Merge the JSON reports of sharded runs into one report, rendered in any format."""
+    from specdiff.engine import exit_code
     from specdiff.reporters.json import load_report
     from specdiff.reporters.merge import merge_reports
-    from specdiff.scan import exit_code
 
     try:
         targets = _Outputs(fmt, output, output_dir).targets()
@@ -385,6 +424,7 @@ def merge(
 def lint(
     ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
+    config: ConfigOption = None,
     token: Annotated[
         str | None,
         typer.Option(
@@ -622,8 +662,8 @@ def _run(
     """Scan, render, write, and map the outcome to the exit code: the only place that does.
 
     ``app`` ('module:app') is checked in process instead of over the network."""
+    from specdiff.engine import exit_code, scan
     from specdiff.inprocess import import_app, scan_app
-    from specdiff.scan import exit_code, scan
 
     try:
         targets = outputs.targets()
@@ -633,6 +673,10 @@ def _run(
                 report = scan_app(config, import_app(app), progress)
             else:
                 report = scan(config, progress=progress)
+    except TargetUnreachable as exc:  # the coverage still says what happened to each operation
+        if exc.report is not None:
+            _emit(exc.report, targets, _source_root(config.spec), summary=False)
+        _fail(str(exc), exc.exit_code)
     except SpecdiffError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:  # an internal error must still end in one line
@@ -645,8 +689,8 @@ def _run(
 
 def _plan(build: Callable[[], ScanConfig], debug: bool) -> NoReturn:
     """Print the plan of the run ``build`` describes and exit 0; nothing is sent."""
+    from specdiff.engine import plan_scan
     from specdiff.plan import render
-    from specdiff.scan import plan_scan
 
     try:
         text = render(plan_scan(build()))
@@ -661,9 +705,13 @@ def _plan(build: Callable[[], ScanConfig], debug: bool) -> NoReturn:
 
 
 def _emit(
-    report: Report, targets: list[tuple[OutputFormat, Path | None]], source_root: str
+    report: Report,
+    targets: list[tuple[OutputFormat, Path | None]],
+    source_root: str,
+    *,
+    summary: bool = True,
 ) -> None:
-    """Render ``report`` in every requested format, to stdout or its file."""
+    """Render ``report`` in every requested format, to stdout or its file (``summary``: say so)."""
     from specdiff.reporters import Format, render
 
     for fmt, output in targets:
@@ -677,7 +725,8 @@ def _emit(
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}", 2)
-        typer.echo(_one_line_summary(report, output), err=True)
+        if summary:
+            typer.echo(_one_line_summary(report, output), err=True)
 
 
 def _one_line_summary(report: Report, output: Path) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "load_jwks",
     "origin",
     "parse_header",
+    "parse_jwks",
     "parse_login",
     "parse_pair",
     "parse_path_list",
@@ -162,9 +163,17 @@ def load_jwks(path: str) -> tuple[dict[str, Any], ...]:
         raise ConfigError(f"--jwks {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise ConfigError(f"--jwks {path}: not JSON ({exc})") from None
+    keys = parse_jwks(doc)
+    if keys is None:
+        raise ConfigError(f"--jwks {path}: expected a JWK set {{'keys': [...]}} or one JWK")
+    return keys
+
+
+def parse_jwks(doc: Any) -> tuple[dict[str, Any], ...] | None:
+    """The keys of a parsed JWK set (``{"keys": [...]}``) or single JWK; None when it is neither."""
     keys = doc.get("keys", [doc]) if isinstance(doc, dict) else None
     if not isinstance(keys, list) or not all(isinstance(k, dict) and "kty" in k for k in keys):
-        raise ConfigError(f"--jwks {path}: expected a JWK set {{'keys': [...]}} or one JWK")
+        return None
     return tuple(keys)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
+from specdiff._gcpause import gc_paused
 from specdiff.errors import SpecError
 from specdiff.model import (
     ApiModel,
@@ -30,8 +31,10 @@ __all__ = ["HTTP_METHODS", "derive"]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PARAM_LOCATIONS = ("path", "query", "header", "cookie")
+_ParamLocation = Literal["path", "query", "header", "cookie"]
 
 
+@gc_paused()
 def derive(spec: Spec) -> ApiModel:
     """Every operation of ``spec`` with its effective security, plus servers and schemes."""
     data = spec.data
@@ -39,6 +42,7 @@ def derive(spec: Spec) -> ApiModel:
     warnings: list[str] = list(spec.warnings)
     operations: list[Operation] = []
     top_security = data.get("security")
+    memo: dict[str, Any] = {}  # where -> derived value: shared components are derived once
     paths = data.get("paths") or {}
     for path, raw_item in paths.items() if isinstance(paths, Mapping) else ():
         item, item_where = spec.deref(raw_item, spec.where("paths", path))
@@ -52,10 +56,10 @@ def derive(spec: Spec) -> ApiModel:
                 continue
             where = f"{item_where}/{method}"
             params, body = _parameters(
-                spec, shared_params, f"{item_where}/parameters", node, where, swagger
+                spec, shared_params, f"{item_where}/parameters", node, where, swagger, memo
             )
             if not swagger:
-                body = _request_body(spec, node.get("requestBody"), f"{where}/requestBody")
+                body = _request_body(spec, node.get("requestBody"), f"{where}/requestBody", memo)
             security = node.get("security", top_security)
             operations.append(
                 Operation(
@@ -65,7 +69,7 @@ def derive(spec: Spec) -> ApiModel:
                     location=spec.location(where),
                     parameters=params,
                     request_body=body,
-                    responses=_responses(spec, node, where, swagger),
+                    responses=_responses(spec, node, where, swagger, memo),
                     security=_security(security),
                     summary=_str_or_none(node.get("summary")),
                     tags=tuple(str(t) for t in node.get("tags") or () if isinstance(t, str)),
@@ -130,6 +134,7 @@ def _parameters(
     node: Mapping[str, Any],
     where: str,
     swagger: bool,
+    memo: dict[str, Any],
 ) -> tuple[tuple[Parameter, ...], RequestBody | None]:
     """Path-level parameters overridden by operation-level ones (by name and location)."""
     merged: dict[tuple[str, str], tuple[Mapping[str, Any], str]] = {}
@@ -160,22 +165,29 @@ def _parameters(
             continue
         if location not in _PARAM_LOCATIONS:
             continue
-        if "schema" in param:
-            schema = Schema(param["schema"], f"{p_where}/schema", spec)
-        else:  # Swagger 2.0 keeps type/format/enum on the parameter itself
-            schema = Schema(param, p_where, spec)
-        params.append(
-            Parameter(
-                name=name,
-                location=cast(Literal["path", "query", "header", "cookie"], location),
-                required=param.get("required") is True or location == "path",
-                schema=schema,
-                example=_example(param),
-            )
-        )
+        parameter = memo.get(p_where)
+        if parameter is None:
+            parameter = memo[p_where] = _parameter(spec, name, location, param, p_where)
+        params.append(parameter)
     if form_fields:
         body = _form_body(spec, node, where, form_fields)
     return tuple(params), body
+
+
+def _parameter(
+    spec: Spec, name: str, location: str, param: Mapping[str, Any], where: str
+) -> Parameter:
+    if "schema" in param:
+        schema = Schema(param["schema"], f"{where}/schema", spec)
+    else:  # Swagger 2.0 keeps type/format/enum on the parameter itself
+        schema = Schema(param, where, spec)
+    return Parameter(
+        name=name,
+        location=cast(_ParamLocation, location),
+        required=param.get("required") is True or location == "path",
+        schema=schema,
+        example=_example(param),
+    )
 
 
 def _form_body(
@@ -198,9 +210,12 @@ def _form_body(
     )
 
 
-def _content(spec: Spec, content: Any, where: str) -> tuple[MediaType, ...]:
+def _content(spec: Spec, content: Any, where: str, memo: dict[str, Any]) -> tuple[MediaType, ...]:
     if not isinstance(content, Mapping):
         return ()
+    known: tuple[MediaType, ...] | None = memo.get(where)
+    if known is not None:
+        return known
     media: list[MediaType] = []
     for mt, raw in content.items():
         mt_where = f"{where}/{escape_pointer(str(mt))}"
@@ -210,10 +225,11 @@ def _content(spec: Spec, content: Any, where: str) -> tuple[MediaType, ...]:
             continue
         schema = Schema(node["schema"], f"{node_where}/schema", spec) if "schema" in node else None
         media.append(MediaType(str(mt), schema, _example(node)))
-    return tuple(media)
+    memo[where] = result = tuple(media)
+    return result
 
 
-def _request_body(spec: Spec, raw: Any, where: str) -> RequestBody | None:
+def _request_body(spec: Spec, raw: Any, where: str, memo: dict[str, Any]) -> RequestBody | None:
     if raw is None:
         return None
     node, node_where = spec.deref(raw, where)
@@ -221,12 +237,12 @@ def _request_body(spec: Spec, raw: Any, where: str) -> RequestBody | None:
         return None
     return RequestBody(
         required=node.get("required") is True,
-        content=_content(spec, node.get("content"), f"{node_where}/content"),
+        content=_content(spec, node.get("content"), f"{node_where}/content", memo),
     )
 
 
 def _responses(
-    spec: Spec, node: Mapping[str, Any], where: str, swagger: bool
+    spec: Spec, node: Mapping[str, Any], where: str, swagger: bool, memo: dict[str, Any]
 ) -> tuple[Response, ...]:
     raw = node.get("responses")
     if not isinstance(raw, Mapping):
@@ -244,7 +260,7 @@ def _responses(
                 schema = Schema(resp["schema"], f"{resp_where}/schema", spec)
                 content = tuple(MediaType(str(mt), schema) for mt in produces)
         else:
-            content = _content(spec, resp.get("content"), f"{resp_where}/content")
+            content = _content(spec, resp.get("content"), f"{resp_where}/content", memo)
         headers = resp.get("headers")
         responses.append(
             Response(

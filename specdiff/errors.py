@@ -15,6 +15,11 @@ reach the CLI.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from specdiff.model import Report
+
 __all__ = [
     "ConfigError",
     "PreflightError",
@@ -44,9 +49,16 @@ class PreflightError(ConfigError):
 
 
 class TargetUnreachable(SpecdiffError):
-    """No request reached the target: every operation is 'not reached'."""
+    """No request reached the target: every operation is 'not reached'.
+
+    ``report`` (when the engine got that far) says so per operation: the CLI still renders it.
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class ProbeError(SpecdiffError):

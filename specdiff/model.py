@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -118,6 +118,28 @@ class Location:
     """1-based line, when the loader could tell."""
     pointer: str = ""
     """JSON pointer inside ``file`` (``/paths/~1users/get``)."""
+    find: Callable[[], int | None] | None = field(
+        default=None, compare=False, repr=False, kw_only=True
+    )
+    """Looks ``line`` up on its first read (then None): GitHub's document has 1,223 operations,
+    finding all their lines costs more than loading it, and a report shows a few."""
+
+
+def _lazy(slot: Any) -> property:
+    """``Location.line`` read through ``find`` first; kept in its slot as before."""
+
+    def get(self: Location) -> int | None:
+        find = self.find
+        if find is not None:
+            object.__setattr__(self, "find", None)
+            slot.__set__(self, find())
+        line: int | None = slot.__get__(self, Location)
+        return line
+
+    return property(get, slot.__set__, doc=slot.__doc__)
+
+
+setattr(Location, "line", _lazy(Location.__dict__["line"]))  # noqa: B010 (mypy: a field)
 
 
 @dataclass(frozen=True, slots=True)

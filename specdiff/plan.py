@@ -1,6 +1,6 @@
 """``specdiff check --plan``: what a run would send, counted per operation and rule family.
 
-The counting is the engine's own planning (:func:`specdiff.scan.plan_scan` calls each probe's
+The counting is the engine's own planning (:func:`specdiff.engine.plan_scan` calls each probe's
 ``plan`` exactly as a run does); this module holds the values and renders them. Nothing is sent,
 so the baseline answers the engine plans from are assumed: see :data:`ASSUMED_BASELINE`.
 """

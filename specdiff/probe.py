@@ -40,6 +40,7 @@ from specdiff.redact import mask_value
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "Listing",
     "Probe",
     "ProbeContext",
     "ProbeOptions",
@@ -73,6 +74,22 @@ class ProbeOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """An operation whose answer to identity A revealed a path parameter's value, asked once
+    more as identity B: whether B's own listing shows that object tells A's own objects from
+    shared ones (SD212)."""
+
+    param: str
+    """The path parameter the value filled (``order_id``)."""
+    value: str | int
+    """The value A's answer revealed."""
+    operation: str
+    """The listing operation's key (``GET /orders``)."""
+    answer_b: Exchange
+    """What the same listing request answered identity B."""
+
+
+@dataclass(frozen=True, slots=True)
 class ProbeContext:
     """What a probe may read when it plans and judges one operation."""
 
@@ -88,6 +105,9 @@ class ProbeContext:
     spare: PlannedRequest | None = None
     """For a destructive operation (DELETE) under ``--unsafe``: the baseline aimed at another
     harvested object, since the baseline removed its own."""
+    listings: tuple[Listing, ...] = ()
+    """For the baseline's harvested path values, when identity B is given: the listing that
+    revealed each one, as B saw it."""
 
     @property
     def anonymous_ok(self) -> bool:

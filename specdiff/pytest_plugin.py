@@ -79,8 +79,8 @@ class Specdiff:
         """Scan ``app`` in process, or the API at ``base_url``; ``options`` are
         :class:`specdiff.config.ScanConfig` fields (``unsafe=True``, ``params=...``)."""
         from specdiff.config import Credentials, ScanConfig
+        from specdiff.engine import scan
         from specdiff.inprocess import scan_app
-        from specdiff.scan import scan
 
         given = {"app": app, "base_url": base_url, "token": token, "fail_on": fail_on}
         merged = {**self.defaults, **{k: v for k, v in given.items() if v is not None}, **options}

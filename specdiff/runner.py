@@ -51,7 +51,7 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from specdiff.config import Credentials, LoginStep, is_loopback
+from specdiff.config import Credentials, LoginStep, is_loopback, origin
 from specdiff.errors import PreflightError
 from specdiff.model import AuthMode, Exchange, PlannedRequest
 
@@ -304,6 +304,30 @@ class Runner:
             query=self._credentials.query,
             env_names=((token, "SPECDIFF_TOKEN"), *self._credentials.env_names),
         )
+
+    async def fetch_public(self, url: str, purpose: str) -> Exchange:
+        """An anonymous GET of the absolute ``url`` (OpenID Connect discovery, a JWKS): within
+        the budget and body cap, only on the base URL's origin, over HTTPS unless that is
+        loopback, never with credentials, redirects not followed."""
+        req = PlannedRequest(
+            "GET",
+            urlsplit(url).path or "/",
+            headers=(("Accept", "application/json"),),
+            auth=AuthMode.NONE,
+            probe="discovery",
+            purpose=purpose,
+        )
+        if origin(url).lower() != origin(self._base).lower() or not self._credentials_allowed:
+            error = "not fetched: only the base URL's origin, over HTTPS unless loopback"
+            return Exchange(req, url, (), None, error=error)
+        if self._sent >= self._limits.max_requests:
+            return Exchange(req, url, (), None, error="request budget exhausted")
+        async with self._semaphore:
+            self._sent += 1
+            exchange = await self._send_once(req, url, list(req.headers))
+        if self._on_exchange is not None:
+            self._on_exchange(exchange)
+        return exchange
 
     async def _send(self, req: PlannedRequest) -> Exchange:
         try:

@@ -152,27 +152,48 @@ def database_error(text: str) -> Match | None:
 
 # --------------------------------------------------------------------------- debuggers
 
-_DEBUGGERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+_DEBUGGERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
+    # (family, literals one of which every match contains, pattern)
     (
         "werkzeug",
+        ("__debugger__",),
         _re(
             r"__debugger__[\s\S]{0,4000}?\b(?:EVALEX|CONSOLE_MODE)\b|\b(?:EVALEX|CONSOLE_MODE)\b[\s\S]{0,4000}?__debugger__"
         ),
     ),
     (
         "django",
+        ("in your Django settings",),
         _re(r"because you have (?:<code>)?DEBUG = True(?:</code>)? in your Django settings"),
     ),
-    ("express", _re(r"<ul id=\"stacktrace\">")),
-    ("rails", _re(r"Action Controller: Exception caught|<div id=\"console\"[^>]*data-remote-path")),
+    ("express", ('<ul id="stacktrace">',), _re(r"<ul id=\"stacktrace\">")),
+    (
+        "rails",
+        ("Action Controller: Exception caught", "data-remote-path"),
+        _re(r"Action Controller: Exception caught|<div id=\"console\"[^>]*data-remote-path"),
+    ),
     (
         "spring",
+        ("<title>H2 Console</title>", "Whitelabel Error Page"),
         _re(r"<title>H2 Console</title>|Whitelabel Error Page[\s\S]{0,2000}?\n\s*at [\w$.]+\("),
     ),
-    ("php", _re(r"Whoops! There was an error\.|<title>Ignition</title>")),
+    (
+        "php",
+        ("Whoops! There was an error.", "<title>Ignition</title>"),
+        _re(r"Whoops! There was an error\.|<title>Ignition</title>"),
+    ),
 )
 
 
 def debugger(raw: str) -> Match | None:
-    """An interactive debugger or debug page in the RAW body (markers live in HTML and script)."""
-    return _first(_DEBUGGERS, raw)
+    """An interactive debugger or debug page in the RAW body (markers live in HTML and script).
+
+    A pattern runs only where one of its literals occurs: Python's ``re`` finds no literal
+    prefix in these alternations and tried each at every offset, about 50 ms per 2 MB body.
+    """
+    table = tuple(
+        (family, pattern)
+        for family, literals, pattern in _DEBUGGERS
+        if any(literal in raw for literal in literals)
+    )
+    return _first(table, raw)

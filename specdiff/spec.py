@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
+from specdiff._gcpause import gc_paused
 from specdiff._lines import LineIndex, YamlLines, one_line, parse
 from specdiff.errors import SpecError
 from specdiff.model import Location
@@ -105,9 +106,12 @@ class Spec:
         return line
 
     def location(self, where: str) -> Location:
+        """The place of ``where``; its line is looked up when first read."""
         doc_id, _, pointer = where.partition("#")
         doc = self._by_id.get(doc_id)
-        return Location(doc.display if doc else self.display, self.line_of(where), pointer)
+        return Location(
+            doc.display if doc else self.display, None, pointer, find=lambda: self.line_of(where)
+        )
 
     # -- $ref ---------------------------------------------------------------------------
 
@@ -201,32 +205,38 @@ class Spec:
         queued = {pending[0].source}
         while pending:
             doc = pending.pop(0)
-            for ref in _collect_refs(doc.data, shared=isinstance(doc.lines, YamlLines)):
+            refs = doc.lines.refs() if doc.lines is not None else None
+            if refs is None:
+                refs = _collect_refs(doc.data, shared=isinstance(doc.lines, YamlLines))
+            for ref in refs:
                 try:
                     target, node, _ = self._target(doc, ref)
                     if node is _MISSING:
                         problems.append((doc, ref, f"$ref {ref!r} points to nothing"))
                         continue
-                    self._follow(doc, ref)
+                    if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+                        self._follow(doc, ref)  # a chain: it must end at a node, not loop
                 except SpecError as exc:
                     problems.append((doc, ref, str(exc)))
                     continue
                 if target.source not in queued:
                     queued.add(target.source)
                     pending.append(target)
-        if problems:
-            doc, ref, message = problems[0]
-            tokens = _find_ref(doc.data, ref)
-            line = (
-                doc.lines.line_of([*tokens, "$ref"]) if doc.lines and tokens is not None else None
-            )
-            pointer = "".join("/" + escape_pointer(t) for t in tokens or [])
-            place = f"line {line}" if line else f"at #{pointer}"
-            more = len(problems) - 1
-            also = f" (and {more} more broken $ref{'s' if more > 1 else ''})" if more else ""
-            raise SpecError(f"{doc.display} {place}: {message}{also}")
+        # a $ref the text shows but the parser dropped (a duplicate key) is not in the data
+        located = ((i, _find_ref(doc.data, ref)) for i, (doc, ref, _) in enumerate(problems))
+        first, tokens = next(((i, t) for i, t in located if t is not None), (0, None))
+        if tokens is None:
+            return
+        doc, ref, message = problems[first]
+        line = doc.lines.line_of([*tokens, "$ref"]) if doc.lines else None
+        pointer = "".join("/" + escape_pointer(t) for t in tokens)
+        place = f"line {line}" if line else f"at #{pointer}"
+        more = len(problems) - 1 - first
+        also = f" (and {more} more broken $ref{'s' if more > 1 else ''})" if more else ""
+        raise SpecError(f"{doc.display} {place}: {message}{also}")
 
 
+@gc_paused()
 def load_spec(path: str | Path, *, allow_remote_refs: bool = False) -> Spec:
     """Parse ``path`` (JSON or YAML), check its version and every ``$ref``; no strict validation."""
     display = str(path)

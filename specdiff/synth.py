@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from specdiff.model import ApiModel, Operation, Parameter, PlannedRequest
 from specdiff.schema import Schema
 
-__all__ = ["IdHarvest", "baseline_request", "sample_value", "spare_request"]
+__all__ = ["IdHarvest", "baseline_request", "harvested_params", "sample_value", "spare_request"]
 
 _MAX_DEPTH = 6
 _FORMAT_SAMPLES: dict[str, Any] = {
@@ -156,6 +156,9 @@ class IdHarvest:
     def __init__(self) -> None:
         self._by_path: dict[str, dict[str, list[Any]]] = {}
         self._global: dict[str, list[Any]] = {}
+        self._origin: dict[tuple[str, str, Any], str] = {}
+        """(path, field, value) -> key of the operation at that path whose answer revealed the
+        value first."""
 
     def record(self, op: Operation, body: Any) -> None:
         """Remember the id-like fields of the objects in ``body``: the first two distinct values
@@ -171,23 +174,44 @@ class IdHarvest:
                     for seen in (found.setdefault(key, []), self._global.setdefault(key, [])):
                         if len(seen) < _KEPT and value not in seen:
                             seen.append(value)
+                    if value in found[key]:
+                        self._origin.setdefault((op.path, key, value), op.key)
 
     def lookup(self, op: Operation, param: Parameter, pick: int = 0) -> Any:
         """A harvested value for a path parameter, from its parent collection first; ``pick=1``
         asks for a second object (None when only one was seen)."""
+        return self._find(op, param, pick)[0]
+
+    def origin(self, op: Operation, param: Parameter) -> str | None:
+        """The key of the parent collection's operation (``GET /orders``) whose items revealed
+        the value :meth:`lookup` gives ``param``; None when the value came from elsewhere (an
+        id another object merely refers to, such as an order's ``product_id``)."""
+        return self._find(op, param, 0)[1]
+
+    def _find(self, op: Operation, param: Parameter, pick: int) -> tuple[Any, str | None]:
         template = op.path
         marker = "{" + param.name + "}"
         if marker in template:
             parent = template.split(marker, 1)[0].rstrip("/")
             seen = self._by_path.get(parent, {})
             if param.name in seen:
-                return _nth(seen[param.name], pick)
+                return self._picked(parent, param.name, seen[param.name], pick)
             resource = parent.rsplit("/", 1)[-1]
             singular = resource[:-1] if resource.endswith("s") else resource
             aliases = {"id", f"{singular}_id", f"{singular}Id", f"{resource}_id"}
             if param.name in aliases and "id" in seen:
-                return _nth(seen["id"], pick)
-        return _nth(self._global.get(param.name, []), pick)
+                return self._picked(parent, "id", seen["id"], pick)
+        return self._picked(None, param.name, self._global.get(param.name, []), pick)
+
+    def _picked(
+        self, path: str | None, key: str, values: list[Any], pick: int
+    ) -> tuple[Any, str | None]:
+        """The ``pick``-th value, and its origin when it came from ``path`` (None: the global
+        pool, whose values are any object's references)."""
+        value = _nth(values, pick)
+        if value is None or path is None:
+            return value, None
+        return value, self._origin.get((path, key, value))
 
 
 _KEPT = 2
@@ -291,6 +315,23 @@ def baseline_request(
         headers.append(("Content-Type", media.media_type))
     headers.append(("Accept", "application/json, */*;q=0.5"))
     return PlannedRequest(op.method, path, tuple(query), tuple(headers), body)
+
+
+def harvested_params(
+    op: Operation, *, overrides: Mapping[str, str] | None = None, harvest: IdHarvest
+) -> tuple[tuple[str, Any, str], ...]:
+    """``(parameter, value, origin)`` for each path parameter of ``op``'s baseline whose value
+    was harvested, ``origin`` naming the operation whose answer revealed it (SD212 asks that
+    operation again as identity B, to learn whether B sees the object too)."""
+    overrides = overrides or {}
+    found: list[tuple[str, Any, str]] = []
+    for param in op.parameters:
+        if param.location != "path" or param.name in overrides:
+            continue
+        value, origin = harvest.lookup(op, param), harvest.origin(op, param)
+        if value is not None and origin is not None:
+            found.append((param.name, value, origin))
+    return tuple(found)
 
 
 def spare_request(

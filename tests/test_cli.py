@@ -139,6 +139,64 @@ def test_real_documents_against_a_closed_port_exit_3(name: str) -> None:
     assert_one_line_error(result, 3, "unreachable")
 
 
+OUTAGE_PATHS = {
+    "/a": {"get": {"responses": ok_json({"type": "object"})}},
+    "/b/{id}": {
+        "get": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {}}],
+            "responses": ok_json({"type": "object"}),
+        }
+    },
+    "/c": {"post": {"responses": ok_json({"type": "object"})}, "delete": {"responses": {}}},
+}
+
+
+def test_total_outage_exits_3_with_one_line_and_the_coverage_table(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, minimal_doc(OUTAGE_PATHS))
+    url = closed_port_url()
+    result = specdiff("check", str(path), "--base-url", url, "--timeout", "2")
+    assert_one_line_error(result, 3, f"{url} is unreachable: cannot connect")
+    rows = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "0 probed, 2 not reached, 2 skipped of 4 operations" in rows
+    reached = [r for r in rows if r.startswith(("not reached", "skipped"))]
+    assert [r.split(" — ")[0] for r in reached] == [
+        "not reached GET /a",
+        "not reached GET /b/{id}",
+        "skipped POST /c",
+        "skipped DELETE /c",
+    ]
+    assert all("cannot connect" in r for r in reached[:2])
+    assert reached[2].endswith("POST is not sent without --unsafe")
+
+
+def test_total_outage_still_writes_the_requested_reports(tmp_path: Path) -> None:
+    """A server that accepts connections and never answers: every request times out."""
+    path = write_spec(tmp_path, minimal_doc(OUTAGE_PATHS))
+    out, sarif = tmp_path / "report.json", tmp_path / "report.sarif"
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel completes the handshakes; nobody ever reads or answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        args = ["--base-url", url, "--timeout", "1", "--unsafe"]
+        formats = ["--format", "json", "--output", str(out), "--format", "sarif", "-o", str(sarif)]
+        result = specdiff("check", str(path), *args, *formats)
+    assert_one_line_error(result, 3, f"{url} is unreachable: timed out after 1 s")
+    assert result.stdout == ""
+    report = json.loads(out.read_text())
+    rows = {
+        f"{c['operation']['method']} {c['operation']['path']}": (c["status"], c["reason"])
+        for c in report["coverage"]
+    }
+    assert rows == {
+        "GET /a": ("not reached", "timed out after 1 s"),
+        "GET /b/{id}": ("not reached", "timed out after 1 s"),
+        "POST /c": ("not reached", "timed out after 1 s"),
+        "DELETE /c": ("not reached", "not sent: the target is unreachable"),
+    }
+    assert report["summary"]["probed"] == 0 and report["findings"] == []
+    assert json.loads(sarif.read_text())["runs"][0]["results"] == []
+
+
 def test_rules_and_explain() -> None:
     listing = specdiff("rules")
     assert listing.returncode == 0

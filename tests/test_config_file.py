@@ -116,6 +116,32 @@ def test_explicit_config_file_wins_over_discovery(tmp_path: Path) -> None:
     assert out.startswith("{")
 
 
+def test_config_after_the_command_name_replaces_a_broken_found_file(tmp_path: Path) -> None:
+    (tmp_path / "specdiff.toml").write_text("bogus = 1\n")
+    other = tmp_path / "ci.toml"
+    other.write_text('format = ["json"]\n')
+    code, out, err = _lint("lint", str(DEMO_SPEC), "--config", str(other))
+    assert code == 0, err
+    assert out.startswith("{")
+    code, out, err = _lint("lint", str(DEMO_SPEC))  # without it, the found file still fails
+    assert (code, out) == (2, "")
+    assert err == f"specdiff: error: {tmp_path / 'specdiff.toml'}: unknown key 'bogus'\n"
+
+
+def test_a_broken_found_file_does_not_stop_commands_it_cannot_configure(tmp_path: Path) -> None:
+    (tmp_path / "specdiff.toml").write_text("bogus = 1\n")
+    code, out, _ = _lint("rules")
+    assert code == 0 and "SD201" in out
+
+
+def test_config_after_the_command_name_reports_its_own_errors(tmp_path: Path) -> None:
+    other = tmp_path / "ci.toml"
+    other.write_text("fail-on = \n")
+    code, _, err = _lint("check", str(DEMO_SPEC), "--config", str(other))
+    assert code == 2
+    assert err.startswith(f"specdiff: error: {other}: not valid TOML") and err.count("\n") == 1
+
+
 def test_precedence_cli_then_env_then_file(tmp_path: Path) -> None:
     (tmp_path / "specdiff.toml").write_text(
         f'base-url = "{CLOSED}/file"\nspec = "{DEMO_SPEC}"\ntimeout = 2\n'

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import specdiff
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.vulnerable import create_app
 from specdiff.inprocess import app_transport, is_asgi
@@ -84,12 +85,23 @@ def test_wsgi_and_asgi_are_told_apart() -> None:
     assert type(app_transport(flask_app)).__name__ == "_ThreadedWSGITransport"
 
 
-def test_plugin_imports_nothing_beyond_the_package() -> None:
-    """The plugin's own imports are deferred to a check (the ``specdiff`` package itself still
-    loads its public API eagerly: see the report of issue 6)."""
+def test_importing_the_plugin_loads_no_engine() -> None:
+    """pytest imports the plugin in every run of a project that installs specdiff: neither the
+    package nor the plugin may load the engine or its HTTP stack before a check runs."""
     code = (
-        "import sys, pytest, specdiff; before = set(sys.modules); import specdiff.pytest_plugin; "
+        "import sys, pytest; before = set(sys.modules); import specdiff.pytest_plugin; "
         "print(sorted(set(sys.modules) - before))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout == "['specdiff.pytest_plugin']\n"
+    assert out.stdout == "['specdiff', 'specdiff.pytest_plugin']\n"
+
+
+def test_public_names_load_on_first_use() -> None:
+    code = (
+        "import specdiff, specdiff.engine; print(specdiff.scan is specdiff.engine.scan, "
+        "specdiff.Severity.__module__, 'scan' in dir(specdiff))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "True specdiff.model True\n"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        specdiff.nope  # noqa: B018

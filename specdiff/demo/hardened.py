@@ -1,10 +1,12 @@
 """The hardened twin: a Flask app that keeps every promise of ``openapi.yaml``.
 
 * every operation the document secures requires a valid bearer JWT (HS256, a random per-start
-  secret, ``exp`` required and verified); otherwise ``401 {"error": "unauthorized"}`` with
+  secret, or in RS256 mode an RSA key verified with ``algorithms=["RS256"]`` only; ``exp``
+  required and verified); otherwise ``401 {"error": "unauthorized"}`` with
   ``WWW-Authenticate: Bearer``;
 * orders and user profiles are scoped to their owner (someone else's is a 404);
 * ``GET /admin/stats`` requires the ``admin`` scope in the token's ``scope`` claim (else 403);
+* ``GET /realtime/ticket`` hands out ``secrets.token_urlsafe(32)`` tickets;
 * every body carries exactly the documented properties;
 * every response carries ``Strict-Transport-Security`` and ``Cache-Control: no-store``;
 * product search binds its SQL parameters and rejects an invalid ``limit`` with 400;
@@ -17,19 +19,21 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec
 from urllib.parse import quote, urlsplit
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, Response, request, session
 
 from specdiff.demo import plumbing
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.data import Store, User, check_password, valid_email
 from specdiff.demo.sql import Catalogue
-from specdiff.demo.tokens import MIN_HS256_KEY_BYTES, issue_token
+from specdiff.demo.tokens import MIN_HS256_KEY_BYTES, SigningKey, issue_token
 
 __all__ = ["HSTS", "TOKEN_LIFETIME", "create_app", "create_redirect_app"]
 
@@ -61,11 +65,18 @@ def _no_content() -> Response:
     return response
 
 
-def create_app(log: RequestLog, secret: str, *, database_url: str | None = None) -> Flask:
+def create_app(
+    log: RequestLog,
+    secret: str,
+    *,
+    database_url: str | None = None,
+    rsa_key: rsa.RSAPrivateKey | None = None,
+) -> Flask:
     """A fresh hardened app with its own store, signing tokens with ``secret``.
 
     ``secret`` must be at least 32 bytes (use ``secrets.token_urlsafe(32)``). ``database_url``
-    names a PostgreSQL database for the search route (default: SQLite in memory).
+    names a PostgreSQL database for the search route (default: SQLite in memory). With
+    ``rsa_key``, user tokens are RS256 with that key instead (RS256 mode).
     """
     if len(secret.encode()) < MIN_HS256_KEY_BYTES:
         raise ValueError(f"the hardened twin needs an HS256 secret of {MIN_HS256_KEY_BYTES}+ bytes")
@@ -75,6 +86,10 @@ def create_app(log: RequestLog, secret: str, *, database_url: str | None = None)
     log.attach(app)
     store = Store()
     catalogue = Catalogue(database_url)
+    signing_key: SigningKey = rsa_key if rsa_key is not None else secret
+    verify_key, algorithm = (
+        (rsa_key.public_key(), "RS256") if rsa_key is not None else (secret, "HS256")
+    )
 
     def caller() -> User | None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -84,8 +99,8 @@ def create_app(log: RequestLog, secret: str, *, database_url: str | None = None)
         try:
             claims = jwt.decode(
                 token,
-                secret,
-                algorithms=["HS256"],
+                verify_key,
+                algorithms=[algorithm],
                 options={"require": ["exp", "iat", "sub", "uid"], "verify_exp": True},
             )
         except jwt.InvalidTokenError:
@@ -99,7 +114,7 @@ def create_app(log: RequestLog, secret: str, *, database_url: str | None = None)
     def scopes() -> set[str]:
         """The caller's scopes (its token was verified by ``requires_auth`` already)."""
         token = request.headers.get("Authorization", "").partition(" ")[2].strip()
-        claims = jwt.decode(token, secret, algorithms=["HS256"])
+        claims = jwt.decode(token, verify_key, algorithms=[algorithm])
         scope = claims.get("scope")
         return set(scope.split()) if isinstance(scope, str) else set()
 
@@ -117,6 +132,7 @@ def create_app(log: RequestLog, secret: str, *, database_url: str | None = None)
         return plumbing.route(app, rule, *methods)
 
     plumbing.json_errors(app)
+    plumbing.openid_discovery(app, rsa_key)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -141,7 +157,7 @@ def create_app(log: RequestLog, secret: str, *, database_url: str | None = None)
             and check_password(username, password)
         ):
             return _unauthorized("invalid credentials")
-        token = issue_token(username, secret, lifetime=TOKEN_LIFETIME)
+        token = issue_token(username, signing_key, lifetime=TOKEN_LIFETIME)
         return _json({"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME})
 
     @route("/me", "GET")
@@ -254,6 +270,12 @@ def create_app(log: RequestLog, secret: str, *, database_url: str | None = None)
     @route("/announcements", "GET")
     def announcements() -> Response:
         return _json(["Spring sale!"])
+
+    @route("/realtime/ticket", "GET")
+    @requires_auth
+    def realtime_ticket(user: User) -> Response:
+        ticket = secrets.token_urlsafe(32)
+        return _json({"access_token": ticket, "token_type": "bearer", "expires_in": 60})
 
     @route("/assistant/answer", "GET")
     @requires_auth

@@ -6,11 +6,14 @@ import json
 from collections.abc import Callable
 from typing import ParamSpec
 
-from flask import Flask, Response
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-__all__ = ["json_errors", "route"]
+from specdiff.demo.tokens import jwks
+
+__all__ = ["json_errors", "openid_discovery", "route"]
 
 P = ParamSpec("P")
 
@@ -38,3 +41,27 @@ def json_errors(app: Flask) -> None:
         response.set_data(json.dumps({"error": (exc.name or "error").lower()}))
         response.mimetype = "application/json"
         return response
+
+
+def openid_discovery(app: Flask, key: rsa.RSAPrivateKey | None) -> None:
+    """Serve the OpenID Connect discovery document that the ``openId`` scheme points at, and
+    the JWKS it names: public by design (no key at all for HS256, whose secret stays secret)."""
+    keys = json.dumps(jwks(key))
+    algorithm = "HS256" if key is None else "RS256"
+
+    @route(app, "/.well-known/openid-configuration", "GET")
+    def discovery() -> Response:
+        root = request.url_root.rstrip("/")
+        body = {
+            "issuer": root,
+            "jwks_uri": f"{root}/.well-known/jwks.json",
+            "token_endpoint": f"{root}/auth/login",
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [algorithm],
+        }
+        return Response(json.dumps(body), mimetype="application/json")
+
+    @route(app, "/.well-known/jwks.json", "GET")
+    def key_set() -> Response:
+        return Response(keys, mimetype="application/jwk-set+json")

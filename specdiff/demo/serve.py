@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import trustme
 from flask import Flask
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 from specdiff.config import is_loopback
 from specdiff.demo import hardened, vulnerable
 from specdiff.demo.capture import RequestLog
-from specdiff.demo.tokens import issue_token
+from specdiff.demo.tokens import JwtAlg, SigningKey, issue_token, jwks, rsa_key
 
 __all__ = ["SPEC_PATH", "RunningTwin", "TwinKind", "serve_twin"]
 
@@ -85,7 +85,10 @@ class RunningTwin:
     spec_path: Path
     """``specdiff/demo/openapi.yaml``."""
     secret: str = field(repr=False)
-    """The twin's HS256 signing secret (lets tests mint expired or odd tokens)."""
+    """The twin's HS256 signing secret (lets tests mint expired or odd tokens); in RS256 mode
+    it signs nothing but Flask's session."""
+    jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
+    """The public JWK set the twin serves at ``/.well-known/jwks.json`` (empty for HS256)."""
 
     def ssl_context(self) -> ssl.SSLContext:
         """A client context trusting only this twin's test CA.
@@ -120,12 +123,17 @@ def _serving(server: BaseWSGIServer, name: str) -> Iterator[None]:
 
 @contextmanager
 def serve_twin(
-    kind: TwinKind, host: str = "127.0.0.1", *, database_url: str | None = None
+    kind: TwinKind,
+    host: str = "127.0.0.1",
+    *,
+    database_url: str | None = None,
+    jwt_alg: JwtAlg = "HS256",
 ) -> Iterator[RunningTwin]:
     """Serve the ``kind`` twin on ``host`` (HTTPS + plain HTTP) for the duration of the block.
 
     The vulnerable twin gets Werkzeug's interactive debugger only when ``host`` is loopback.
     ``database_url`` (``postgresql://...``) backs the search route with PostgreSQL, not SQLite.
+    ``jwt_alg="RS256"`` signs user tokens with an RSA key made for this run (SD216's setting).
     """
     if kind not in ("vulnerable", "hardened"):
         raise ValueError(f"unknown twin {kind!r}: expected 'vulnerable' or 'hardened'")
@@ -143,12 +151,17 @@ def serve_twin(
 
         secret = vulnerable.SECRET if kind == "vulnerable" else secrets.token_urlsafe(32)
         mint = vulnerable.issue if kind == "vulnerable" else issue_token
+        key = rsa_key() if jwt_alg == "RS256" else None
+        signing: SigningKey = key if key is not None else secret
         app: Flask = (
             vulnerable.create_app(
-                log, debugger=is_loopback(f"http://{host}"), database_url=database_url
+                log,
+                debugger=is_loopback(f"http://{host}"),
+                database_url=database_url,
+                rsa_key=key,
             )
             if kind == "vulnerable"
-            else hardened.create_app(log, secret, database_url=database_url)
+            else hardened.create_app(log, secret, database_url=database_url, rsa_key=key)
         )
         handler = _RequestHandler if kind == "vulnerable" else _QuietRequestHandler
 
@@ -175,10 +188,11 @@ def serve_twin(
             https_url=https_url,
             http_url=http_url,
             ca_pem=ca_pem,
-            token=mint("alice", secret),
-            token_b=mint("bob", secret),
-            token_low=mint("bob", secret),
+            token=mint("alice", signing),
+            token_b=mint("bob", signing),
+            token_low=mint("bob", signing),
             log=log,
             spec_path=SPEC_PATH,
             secret=secret,
+            jwks=jwks(key),
         )

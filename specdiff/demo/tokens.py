@@ -1,4 +1,8 @@
-"""Bearer tokens for the demo twins: HS256 JWTs minted with PyJWT."""
+"""Bearer tokens for the demo twins: JWTs minted with PyJWT.
+
+By default HS256 with the twin's secret; in RS256 mode (``serve_twin(..., jwt_alg="RS256")``)
+signed with an RSA key made for the run, whose public half the twins publish as a JWKS.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,32 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 from specdiff.demo.data import user_by_username
 
-__all__ = ["MIN_HS256_KEY_BYTES", "SCOPES", "issue_token", "tolerate_weak_key"]
+__all__ = [
+    "KID",
+    "MIN_HS256_KEY_BYTES",
+    "SCOPES",
+    "JwtAlg",
+    "SigningKey",
+    "issue_token",
+    "jwks",
+    "rsa_key",
+    "tolerate_weak_key",
+]
+
+JwtAlg = Literal["HS256", "RS256"]
+SigningKey = str | rsa.RSAPrivateKey
+"""An HS256 secret, or the RSA private key of RS256 mode."""
+
+KID = "demo-1"
+"""The ``kid`` of the RS256 key, in tokens and in the JWKS."""
 
 MIN_HS256_KEY_BYTES = 32
 """PyJWT (2.10+) warns about HS256 keys shorter than this (RFC 7518 §3.2)."""
@@ -37,15 +60,28 @@ def tolerate_weak_key() -> Iterator[None]:
         yield
 
 
+def rsa_key() -> rsa.RSAPrivateKey:
+    """A fresh 2048-bit RSA key: one per twin run in RS256 mode."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def jwks(key: rsa.RSAPrivateKey | None) -> dict[str, Any]:
+    """The JWK set verifying the tokens ``key`` signs; no keys for HS256 (its secret is secret)."""
+    if key is None:
+        return {"keys": []}
+    public = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return {"keys": [{**public, "kid": KID, "use": "sig", "alg": "RS256"}]}
+
+
 def issue_token(
     username: str,
-    secret: str,
+    secret: SigningKey,
     *,
     lifetime: int = 3600,
     extra: Mapping[str, Any] | None = None,
 ) -> str:
-    """An HS256 JWT for seed user ``username`` with ``sub``, ``uid``, ``scope``, ``iat``, ``exp``
-    (and the ``extra`` claims).
+    """A JWT for seed user ``username`` with ``sub``, ``uid``, ``scope``, ``iat``, ``exp``
+    (and the ``extra`` claims): HS256 with a ``secret`` string, RS256 with an RSA key.
 
     ``lifetime`` is in seconds; a negative value yields an already expired token.
     Raises ``KeyError`` for a username that is not in the seed data.
@@ -62,6 +98,8 @@ def issue_token(
         "exp": now + lifetime,
         **(extra or {}),
     }
+    if not isinstance(secret, str):
+        return jwt.encode(claims, secret, algorithm="RS256", headers={"kid": KID})
     if len(secret.encode()) < MIN_HS256_KEY_BYTES:
         with tolerate_weak_key():
             return jwt.encode(claims, secret, algorithm="HS256")

@@ -10,6 +10,8 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
   user's e-mail address;
 * authentication (``_authenticate``) also takes the token from ``?token=`` and answers a refused
   token with PyJWT's exception text ("Signature verification failed", "Signature has expired");
+* authentication looks the signing key up by the token's ``kid`` header with SQL built by
+  string formatting (``keystore.py``): ``kid: x' UNION SELECT 'specdiff'--`` picks the key;
 * ``GET /users`` trusts any bearer string; ``GET /me`` decodes with
   ``options={"verify_signature": False}`` (so unsigned, forged, key-injected and expired tokens
   pass); ``GET /orders`` accepts expired tokens (``verify_exp: False``);
@@ -26,6 +28,9 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
   ``WWW-Authenticate``;
 * it runs with the Werkzeug debugger wired in (``/console`` and traceback pages; only when served
   on loopback), so ``GET /orders/<bad id>`` shows an interactive traceback;
+* ``GET /realtime/ticket`` hands out tickets from a counter (``tkt-1041``, ``tkt-1042`` ...);
+* in RS256 mode (``rsa_key``), the verifier takes the algorithm from the token's header and
+  checks an HS256 token with HMAC keyed by the public key it publishes (algorithm confusion);
 * ``GET /products/search`` builds its SQL by string formatting and returns the driver's error and
   the traceback, and silently replaces an invalid ``limit``;
 * ``GET /me`` puts the caller's JWT into Flask's (readable) session cookie, set without
@@ -41,23 +46,30 @@ documented. Do not deploy this anywhere.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import itertools
 import json
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import TYPE_CHECKING, Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, Response, request, session
 from jwt.types import Options
+from jwt.utils import base64url_decode
 from werkzeug.debug import DebuggedApplication
 
 from specdiff.demo import plumbing
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.data import Store, User, check_password, user_by_username, valid_email
+from specdiff.demo.keystore import signing_key_formatted
 from specdiff.demo.sql import Catalogue
-from specdiff.demo.tokens import issue_token, tolerate_weak_key
+from specdiff.demo.tokens import SigningKey, issue_token, tolerate_weak_key
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -101,7 +113,7 @@ def _no_content() -> Response:
     return response
 
 
-def issue(username: str, secret: str, *, lifetime: int = TOKEN_LIFETIME) -> str:
+def issue(username: str, secret: SigningKey, *, lifetime: int = TOKEN_LIFETIME) -> str:
     """This twin's tokens: like the hardened twin's, plus the user's e-mail (a sin)."""
     user = user_by_username(username)
     extra = {"email": user.email} if user is not None else {}
@@ -117,15 +129,56 @@ def _bearer() -> str | None:
     return request.args.get("token") or None
 
 
-def _authenticate(store: Store, options: Options | None) -> User | Response:
+def _signing_key(token: str) -> str:
+    """The key named by the token's ``kid`` (key rotation), else the current one.
+
+    Sin: the unverified ``kid`` goes into the key table's SQL by string formatting.
+    """
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.DecodeError:
+        return SECRET
+    found = signing_key_formatted(kid, {"current": SECRET}) if isinstance(kid, str) else None
+    return found or SECRET
+
+
+def _decode_confused(
+    token: str, public: rsa.RSAPublicKey, options: Options | None
+) -> dict[str, Any]:
+    """RS256 mode's verifier. Sin: the token's own ``alg`` picks the check, and an HS256 token
+    is checked with HMAC keyed by the PEM of the public key (published in the JWKS), so anyone
+    can sign. That is what PyJWT before 1.5.1 and python-jose did when handed a public key
+    without a pinned algorithm; PyJWT now refuses, so the sin is written out by hand."""
+    if jwt.get_unverified_header(token).get("alg") != "HS256":
+        return jwt.decode(token, public, algorithms=["RS256"], options=options)
+    checks: Options = {"verify_exp": True, **(options or {})}
+    if checks.get("verify_signature", True):
+        signing_input, _, signature = token.rpartition(".")
+        pem = public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        expected = hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()
+        if not hmac.compare_digest(expected, base64url_decode(signature)):
+            raise jwt.InvalidSignatureError("Signature verification failed")
+    return jwt.decode(token, options={**checks, "verify_signature": False})
+
+
+def _authenticate(
+    store: Store, options: Options | None, public: rsa.RSAPublicKey | None = None
+) -> User | Response:
     """The caller, or a 401 that (sin) names why the token was refused."""
     token = _bearer()
     if token is None:
         return _error("unauthorized", 401)
     sent = request.headers.get("Authorization") or token
     try:
-        with tolerate_weak_key():
-            claims = jwt.decode(token, SECRET, algorithms=["HS256"], options=options)
+        if public is not None:
+            claims = _decode_confused(token, public, options)
+        else:
+            with tolerate_weak_key():
+                claims = jwt.decode(
+                    token, _signing_key(token), algorithms=["HS256"], options=options
+                )
     except jwt.InvalidTokenError as exc:
         # Sins: the error names why the token was refused, and echoes the credential back.
         return _error(f"{exc}; invalid token: {sent}", 401)
@@ -135,14 +188,22 @@ def _authenticate(store: Store, options: Options | None) -> User | Response:
 
 
 def create_app(
-    log: RequestLog, *, debugger: bool = False, database_url: str | None = None
+    log: RequestLog,
+    *,
+    debugger: bool = False,
+    database_url: str | None = None,
+    rsa_key: rsa.RSAPrivateKey | None = None,
 ) -> Flask:
     """A fresh vulnerable app with its own in-memory store; every request is recorded in ``log``.
 
     ``debugger`` wires in Werkzeug's interactive debugger (PIN-protected, trusted hosts only):
     only ever for an app served on loopback. ``database_url`` names a PostgreSQL database for
-    the search route (default: SQLite in memory).
+    the search route (default: SQLite in memory). With ``rsa_key``, user tokens are RS256
+    (RS256 mode) and verified with algorithm confusion; without, HS256 with :data:`SECRET`.
     """
+    public = rsa_key.public_key() if rsa_key is not None else None
+    signing_key: SigningKey = rsa_key if rsa_key is not None else SECRET
+    tickets = itertools.count(1041)
     app = Flask("specdiff.demo.vulnerable")
     app.secret_key = SECRET
     app.config.update(PROPAGATE_EXCEPTIONS=True, SESSION_COOKIE_HTTPONLY=False)
@@ -159,7 +220,7 @@ def create_app(
         def decorate(view: Callable[Concatenate[User, P], Response]) -> Callable[P, Response]:
             @wraps(view)
             def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-                user = _authenticate(store, options)
+                user = _authenticate(store, options, public)
                 if isinstance(user, Response):
                     return user
                 return view(user, *args, **kwargs)
@@ -174,6 +235,7 @@ def create_app(
         return plumbing.route(app, rule, *methods)
 
     plumbing.json_errors(app)
+    plumbing.openid_discovery(app, rsa_key)
 
     @app.after_request
     def reflect_cors(response: Response) -> Response:
@@ -205,7 +267,7 @@ def create_app(
             and check_password(username, password)
         ):
             return _error("invalid credentials", 401)
-        token = issue(username, SECRET)
+        token = issue(username, signing_key)
         return _json({"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME})
 
     @route("/me", "GET")
@@ -240,7 +302,7 @@ def create_app(
             return _error("email must be an e-mail address", 422)
         if display_name is not None and not isinstance(display_name, str):
             return _error("display_name must be a string", 422)
-        if isinstance(_authenticate(store, None), Response):
+        if isinstance(_authenticate(store, None, public), Response):
             return _error("unauthorized", 401)
         created = store.add_user(username, email, display_name)
         if created is None:
@@ -350,6 +412,13 @@ def create_app(
             return Response(status=302, headers={"Location": target})
         # Sin: an HTML page where the document promises application/json.
         return Response("<html><body><p>Spring sale!</p></body></html>", mimetype="text/html")
+
+    @route("/realtime/ticket", "GET")
+    @requires_auth
+    def realtime_ticket(user: User) -> Response:
+        # Sin: tickets come from a counter ("tkt-1041", "tkt-1042" ...): the next is guessable.
+        ticket = f"tkt-{next(tickets)}"
+        return _json({"access_token": ticket, "token_type": "bearer", "expires_in": 60})
 
     @route("/assistant/answer", "GET")
     @requires_auth

@@ -15,8 +15,8 @@ import pytest
 from specdiff.config import Credentials, ScanConfig
 from specdiff.demo.capture import CapturedRequest
 from specdiff.demo.serve import RunningTwin, serve_twin
+from specdiff.engine import scan
 from specdiff.model import Report
-from specdiff.scan import scan
 
 
 @pytest.fixture(scope="session")

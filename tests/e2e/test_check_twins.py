@@ -18,11 +18,11 @@ from specdiff.config import Credentials
 from specdiff.demo.data import ORDERS, USERS
 from specdiff.demo.serve import RunningTwin
 from specdiff.derive import derive
+from specdiff.engine import exit_code, scan
 from specdiff.errors import PreflightError
 from specdiff.model import Severity
 from specdiff.mutate import MALFORMED_JSON
 from specdiff.reporters import Format, render
-from specdiff.scan import exit_code, scan
 from specdiff.spec import load_spec
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from specdiff.demo.serve import RunningTwin, serve_twin
+from specdiff.engine import scan
 from specdiff.mutate import MALFORMED_JSON
-from specdiff.scan import scan
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
 FAMILY = (
@@ -60,6 +60,7 @@ def test_vulnerable_twin_gives_exactly_the_expected_leaks(
         ("SD404", "GET /admin/stats", "body"),
         ("SD404", "GET /assistant/answer", "body"),
         ("SD404", "GET /orders", "body"),
+        ("SD404", "GET /realtime/ticket", "body"),
         ("SD408", "GET /me", ""),
         ("SD408", "GET /users", ""),
         ("SD408", "GET /users/{id}", ""),
@@ -67,6 +68,7 @@ def test_vulnerable_twin_gives_exactly_the_expected_leaks(
         ("SD408", "GET /orders/{order_id}", ""),
         ("SD408", "GET /admin/stats", ""),
         ("SD408", "GET /assistant/answer", ""),
+        ("SD408", "GET /realtime/ticket", ""),
         ("SD501", "PUT /products/{product_id}", ""),
     }
 

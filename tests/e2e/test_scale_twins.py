@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from specdiff.demo.serve import RunningTwin
+from specdiff.engine import plan_scan, scan
 from specdiff.plan import family
 from specdiff.reporters.json import from_dict, render
-from specdiff.scan import plan_scan, scan
 from specdiff.shard import shard_of
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 

@@ -8,8 +8,8 @@ delete was still to be probed.
 from __future__ import annotations
 
 from specdiff.demo.serve import serve_twin
+from specdiff.engine import scan
 from specdiff.model import Severity
-from specdiff.scan import scan
 from tests.e2e.conftest import finding_keys, twin_config
 
 

@@ -22,7 +22,7 @@ from probes.auth import (
 )
 from specdiff.config import AuthMaterial, Credentials
 from specdiff.model import ApiModel, AuthMode, Confidence, Exchange, PlannedRequest, Severity
-from specdiff.probe import ProbeContext, ProbeOptions
+from specdiff.probe import Listing, ProbeContext, ProbeOptions
 from tests.builders import api_of, exchange, minimal_doc, ok_json, operation
 
 USER = {"type": "object", "properties": {"id": {"type": "integer"}, "email": {"type": "string"}}}
@@ -44,6 +44,12 @@ DOC = minimal_doc(
             "delete": {"responses": {"204": {"description": "x"}}},
         },
         "/keyed": {"get": {"security": [{"key": []}], "responses": ok_json({"type": "object"})}},
+        "/header-keyed": {
+            "get": {"security": [{"hkey": []}], "responses": ok_json({"type": "object"})}
+        },
+        "/cookie-keyed": {
+            "get": {"security": [{"ckey": []}], "responses": ok_json({"type": "object"})}
+        },
         "/basic": {"get": {"security": [{"basic": []}], "responses": ok_json({"type": "object"})}},
         "/admin": {
             "get": {"security": [{"oauth": ["admin"]}], "responses": ok_json({"type": "object"})}
@@ -55,6 +61,8 @@ DOC = minimal_doc(
             "bearer": {"type": "http", "scheme": "bearer"},
             "basic": {"type": "http", "scheme": "basic"},
             "key": {"type": "apiKey", "in": "query", "name": "api_key"},
+            "hkey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "ckey": {"type": "apiKey", "in": "cookie", "name": "sid"},
             "oauth": {
                 "type": "oauth2",
                 "flows": {"clientCredentials": {"tokenUrl": "/t", "scopes": {"admin": "a"}}},
@@ -148,6 +156,34 @@ def test_sd207_moves_the_bearer_token_to_the_query(api: ApiModel) -> None:
         200, "<html>login</html>", request=reqs[1], headers={"Content-Type": "text/html"}
     )
     assert list(probe.judge(op, ctx(api), [html])) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "moved"),
+    [
+        ("/header-keyed", (("x-api-key", "key-alice"),), "key-alice"),
+        ("/cookie-keyed", (("Cookie", "theme=dark; SID=key-alice"),), "key-alice"),
+        ("/cookie-keyed", (("Cookie", "theme=dark"),), None),  # the key is not in the cookie
+        ("/keyed", (("X-Other", "key-alice"),), None),  # already a query parameter
+    ],
+)
+def test_sd207_moves_an_api_key_from_its_header_or_cookie(
+    api: ApiModel, path: str, headers: tuple[tuple[str, str], ...], moved: str | None
+) -> None:
+    probe = TokenInQueryAccepted()
+    op = operation(api, f"GET {path}")
+    base = ctx(api, path)
+    auth = AuthMaterial(credentials=Credentials.build(headers=headers))
+    c = dataclasses.replace(base, options=dataclasses.replace(base.options, auth=auth))
+    reqs = list(probe.plan(op, c))
+    if moved is None:
+        assert reqs == []
+        return
+    assert [(r.query, r.auth, r.headers) for r in reqs] == [
+        (((name, moved),), AuthMode.CUSTOM, ()) for name in ("access_token", "token", "api_key")
+    ]
+    found = list(probe.judge(op, c, [sent(reqs[0], 200), sent(reqs[1], 401)]))
+    assert [(f.rule, f.key) for f in found] == [("SD207", "access_token")]
 
 
 # --------------------------------------------------------------------------- SD201 + SD208
@@ -332,6 +368,63 @@ def test_sd212_silent_without_b_or_for_shared_objects(api: ApiModel) -> None:
     shared = ctx(api, "/users/1", body={"id": 1, "name": "Kettle"}, identities=frozenset({"b"}))
     [req] = probe.plan(op, shared)
     assert list(probe.judge(op, shared, [sent(req, 200, {"id": 1, "name": "Kettle"})])) == []
+
+
+ORDER = {"id": 1, "status": "open", "total": 59.9}  # no personal value: ownership from lists
+
+
+def listing(status: int, body: Any, *, truncated: bool = False) -> Listing:
+    """B's answer to the listing (``GET /users``) whose items gave ``/users/{id}`` its id 1."""
+    answer = exchange(status, body, request=PlannedRequest("GET", "/users", identity="b"))
+    return Listing("id", 1, "GET /users", dataclasses.replace(answer, truncated=truncated))
+
+
+@pytest.mark.parametrize(
+    ("listing_b", "status", "body", "fires"),
+    [
+        # B's own listing shows other objects only: A's object, served to B
+        (listing(200, {"items": [{"id": 2}, {"id": 3}]}), 200, ORDER, True),
+        (listing(200, []), 200, ORDER, True),  # B owns nothing at all
+        # shared: B's listing shows the object too (a catalogue entry everybody sees)
+        (listing(200, {"items": [{"id": 2}, {"id": 1}]}), 200, ORDER, False),
+        (listing(200, [{"ref": "1"}]), 200, ORDER, False),  # anywhere, as text too
+        # no evidence: B's listing failed, is no JSON, or was cut short
+        (listing(403, {"error": "forbidden"}), 200, ORDER, False),
+        (listing(200, "<html>sign in</html>"), 200, ORDER, False),
+        (listing(200, [{"id": 2}], truncated=True), 200, ORDER, False),
+        # B is refused, or served another object
+        (listing(200, [{"id": 2}]), 404, {"error": "no such order"}, False),
+        (listing(200, [{"id": 2}]), 403, {"error": "forbidden"}, False),
+        (listing(200, [{"id": 2}]), 200, {**ORDER, "id": 2}, False),
+        (listing(200, [{"id": 2}]), 200, {"status": "open"}, False),  # no id: not comparable
+    ],
+)
+def test_sd212_ownership_from_collection_visibility(
+    api: ApiModel, listing_b: Listing, status: int, body: Any, fires: bool
+) -> None:
+    probe = BrokenObjectLevelAuthorization()
+    op = operation(api, "GET /users/{id}")
+    c = dataclasses.replace(
+        ctx(api, "/users/1", body=ORDER, identities=frozenset({"b"})), listings=(listing_b,)
+    )
+    [req] = probe.plan(op, c)
+    found = list(probe.judge(op, c, [sent(req, status, body)]))
+    assert [(f.rule, f.confidence) for f in found] == (
+        [("SD212", Confidence.FIRM)] if fires else []
+    )
+    if fires:
+        assert found[0].evidence is not None
+        assert found[0].evidence.snippet == (
+            "B's own GET /users (200) did not list id=1, yet GET /users/{id} served it to B: 200"
+        )
+
+
+def test_sd212_ownership_needs_identity_b_distinct_from_a(api: ApiModel) -> None:
+    probe = BrokenObjectLevelAuthorization()
+    op = operation(api, "GET /users/{id}")
+    c = dataclasses.replace(ctx(api, "/users/1", body=ORDER), listings=(listing(200, []),))
+    assert list(probe.plan(op, c)) == []
+    assert list(probe.judge(op, c, [sent(PlannedRequest("GET", "/users/1"), 200, ORDER)])) == []
 
 
 # --------------------------------------------------------------------------- SD213

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
 import json
 import time
 from typing import Any
@@ -120,7 +123,8 @@ def test_sd214_sensitive_claims(api: ApiModel) -> None:
 
 def test_sd215_embedded_jwk(api: ApiModel) -> None:
     probe, op, c = KeyInjectionAccepted(), operation(api, "GET /me"), ctx(api, hs(CLAIMS))
-    [req] = probe.plan(op, c)
+    req, *_ = probe.plan(op, c)
+    assert req.purpose == "embedded-jwk"
     header = jwt.get_unverified_header(sent_token(req))
     key = jwt.PyJWK(header["jwk"])
     assert jwt.decode(sent_token(req), key, algorithms=["ES256"]) == CLAIMS
@@ -128,6 +132,31 @@ def test_sd215_embedded_jwk(api: ApiModel) -> None:
         "SD215"
     ]
     assert list(probe.judge(op, c, [exchange(401, {}, request=req)])) == []
+
+
+def test_sd215_guessable_kid_variants(api: ApiModel) -> None:
+    probe, op, c = KeyInjectionAccepted(), operation(api, "GET /me"), ctx(api, hs(CLAIMS))
+    _, dev_null, sql = probe.plan(op, c)
+    assert (dev_null.purpose, sql.purpose) == ("kid-dev-null", "kid-sql-injection")
+    # the empty key of /dev/null: PyJWT refuses to sign or verify it, so check by hand
+    empty = parse_jwt(sent_token(dev_null))
+    assert empty is not None and empty.claims == CLAIMS
+    assert empty.header == {"alg": "HS256", "typ": "JWT", "kid": "../" * 12 + "dev/null"}
+    assert empty.signature == hmac.new(b"", empty.signing_input, hashlib.sha256).digest()
+    header = jwt.get_unverified_header(sent_token(sql))
+    assert header["kid"] == "x' UNION SELECT 'specdiff'--"
+    with pytest.warns(jwt.InsecureKeyLengthWarning):  # 'specdiff' is short: the point
+        assert jwt.decode(sent_token(sql), "specdiff", algorithms=["HS256"]) == CLAIMS
+    answers = [exchange(200, {"id": 1}, request=dev_null), exchange(401, {}, request=sql)]
+    [f] = probe.judge(op, c, answers)
+    assert (f.rule, f.key) == ("SD215", "kid-dev-null")
+    assert (
+        f.message
+        == "GET /me answered 200 to a JWT signed with a key of specdiff's choosing (kid-dev-null)"
+    )
+    # not a JWT, or a failed baseline: nothing planned
+    assert list(probe.plan(op, ctx(api, "opaque-token"))) == []
+    assert list(probe.plan(op, ctx(api, hs(CLAIMS), status=401))) == []
 
 
 def test_sd216_hs256_with_the_public_key(api: ApiModel) -> None:
@@ -151,3 +180,37 @@ def test_sd216_hs256_with_the_public_key(api: ApiModel) -> None:
 )
 def test_entropy_estimate(value: str, strong: bool) -> None:
     assert (entropy_bits(value) >= 128) is strong
+
+
+def _got_in(api: ApiModel, probe: str, purpose: str, status: int) -> ProbeContext:
+    """A context where an earlier probe's variant ``purpose`` got ``status``."""
+    c = ctx(api, hs(CLAIMS), jwt_secret=STRONG)
+    assert c.baseline is not None
+    earlier = PlannedRequest("GET", "/me", auth=AuthMode.CUSTOM, probe=probe, purpose=purpose)
+    return dataclasses.replace(c, earlier=(exchange(status, {"id": 1}, request=earlier),))
+
+
+@pytest.mark.parametrize(
+    ("probe", "purpose", "silent"),
+    [
+        # a made-up token got in: no token is checked, SD202 says all
+        ("SD202", "random-token", {"SD203", "SD204", "SD205", "SD215"}),
+        # a flipped signature got in: nothing about the signature is checked, SD204 says it
+        ("SD204", "flipped-signature", {"SD205", "SD215"}),
+        # a forged payload with the old signature alone does not prove the signature ignored
+        ("SD204", "forged-payload", set()),
+    ],
+)
+def test_a_weaker_attack_that_got_in_silences_the_stronger_ones(
+    api: ApiModel, probe: str, purpose: str, silent: set[str]
+) -> None:
+    op = operation(api, "GET /me")
+    rules = (UnsignedJwtAccepted, ForgedJwtAccepted, ExpiredTokenAccepted, KeyInjectionAccepted)
+    said, refused = _got_in(api, probe, purpose, 200), _got_in(api, probe, purpose, 401)
+    for rule in rules:
+        assert list(rule().plan(op, refused)), rule.code  # refused earlier: the rule probes
+        planned = list(rule().plan(op, said))
+        assert (planned == []) is (rule.code in silent), rule.code
+        answers = [exchange(200, {"id": 1}, request=r) for r in rule().plan(op, refused)]
+        fired = list(rule().judge(op, said, answers))
+        assert (fired == []) is (rule.code in silent), rule.code

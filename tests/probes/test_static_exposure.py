@@ -10,8 +10,8 @@ import pytest
 from probes.static_exposure import DocumentedSensitiveField, SensitiveDataInUrl
 from specdiff.config import ScanConfig
 from specdiff.derive import derive
+from specdiff.engine import scan
 from specdiff.lint import spec_notes
-from specdiff.scan import scan
 from specdiff.spec import load_spec
 
 REPO = Path(__file__).parents[2]

@@ -32,6 +32,7 @@ def test_demo_operations_security_and_lines() -> None:
         "GET /stats",
         "GET /reports/daily",
         "GET /announcements",
+        "GET /realtime/ticket",
         "GET /assistant/answer",
     ]
     open_ops = {op.key for op in api.operations if not op.secured}
@@ -53,6 +54,11 @@ def test_demo_operations_security_and_lines() -> None:
     assert get_user.location.file.endswith("openapi.yaml")
     assert get_user.parameters[0].name == "id" and get_user.parameters[0].location == "path"
     assert api.security_schemes["bearerAuth"].scheme == "bearer"
+    openid = api.security_schemes["openId"]
+    assert (openid.type, openid.open_id_connect_url) == (
+        "openIdConnect",
+        "/.well-known/openid-configuration",
+    )
 
 
 def test_operation_security_overrides_top_level_and_empty_alternative_means_open(

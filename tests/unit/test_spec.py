@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import json
+import pickle
 from pathlib import Path
 
 import pytest
 import yaml
 
 import specdiff.spec as spec_module
+from specdiff._lines import JsonLines
 from specdiff.errors import SpecError
 from specdiff.model import Location
 from specdiff.schema import Schema
@@ -515,3 +519,123 @@ def test_a_ref_to_a_file_name_with_a_nul_byte_is_one_spec_error(tmp_path: Path) 
     with pytest.raises(SpecError) as caught:
         load_spec(path)
     assert "not a valid file name" in str(caught.value) and "\n" not in str(caught.value)
+
+
+# ------------------------------------------------------------------------------ fast paths
+
+
+def _json_doc(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "doc.json"
+    path.write_text('{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},' + text + "}")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("members", "broken"),
+    [
+        # a "$ref" spelt inside a string (description, example) is text, not a reference
+        ('"paths": {}, "x": {"description": "{\\"$ref\\": \\"#/nope\\"}"}', None),
+        ('"paths": {}, "x": {"a\\"$ref": "#/nope"}', None),
+        # an escaped letter in the key: the walk over the data finds it
+        ('"paths": {}, "x": {"\\u0024ref": "#/nope"}', "#/nope"),
+        ('"paths": {}, "x": {"$r\\u0065f": "#/nope"}', "#/nope"),
+        # escapes inside the reference are decoded as the JSON parser decodes them
+        (
+            '"paths": {}, "a/b": {}, "x": {"$ref": "#\\/a~1b"}, "y": {"$ref" :\n "#/n\\u00e9"}',
+            "#/né",
+        ),
+        # a duplicate key: the parser keeps the last one, so only that one is checked
+        (
+            '"paths": {}, "x": {"$ref": "#/nope", "$ref": "#/paths"}, "y": {"$ref": "#/gone"}',
+            "#/gone",
+        ),
+    ],
+)
+def test_json_refs_are_found_in_the_text_exactly(
+    tmp_path: Path, members: str, broken: str | None
+) -> None:
+    path = _json_doc(tmp_path, members)
+    if broken is None:
+        load_spec(path)
+    else:
+        message = _error(path)
+        assert f"$ref {broken!r} points to nothing" in message
+        assert "more broken" not in message
+
+
+def test_json_refs_match_a_walk_over_the_data() -> None:
+    spec = load_spec(CORPUS / "github-api.github.com.json")
+    lines = spec._by_id[spec.root].lines
+    assert isinstance(lines, JsonLines)
+    assert lines.refs() == spec_module._collect_refs(spec.data, shared=False)
+
+
+def test_location_line_is_looked_up_when_first_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = load_spec("specs/swagger-2.0.json")
+    asked: list[str] = []
+    line_of = Spec.line_of
+
+    def counting(self: Spec, where: str) -> int | None:
+        asked.append(where)
+        return line_of(self, where)
+
+    monkeypatch.setattr(Spec, "line_of", counting)
+    location = spec.location(spec.where("paths", "/pets", "get"))
+    assert asked == []
+    assert location == Location("specs/swagger-2.0.json", 8, "/paths/~1pets/get")
+    assert location.line == 8 and len(asked) == 1
+    assert (
+        repr(location)
+        == "Location(file='specs/swagger-2.0.json', line=8, pointer='/paths/~1pets/get')"
+    )
+    assert hash(location) == hash(Location("specs/swagger-2.0.json", 8, "/paths/~1pets/get"))
+    assert pickle.loads(pickle.dumps(location)) == location
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        location.file = "other"  # type: ignore[misc]
+
+
+def test_yaml_refs_noted_while_building_match_a_walk_over_the_data() -> None:
+    spec = load_spec(CORPUS / "petstore3-openapi.yaml")
+    lines = spec._by_id[spec.root].lines
+    assert isinstance(lines, spec_module.YamlLines)
+    noted = lines.refs()
+    assert noted and noted == spec_module._collect_refs(spec.data, shared=True)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "x: !!set {a: {$ref: '#/nope'}}\n",  # a tagged collection: found by the walk
+        "x: &shared {$ref: '#/nope'}\ny: [*shared, *shared]\n",  # an alias: noted once
+        "base: &base {$ref: '#/nope'}\nx: {<<: *base, description: d}\n",  # a merge key
+    ],
+)
+def test_yaml_broken_refs_are_found_however_the_mapping_was_built(
+    tmp_path: Path, extra: str
+) -> None:
+    path = tmp_path / "doc.yaml"
+    path.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n" + extra)
+    message = _error(path)
+    assert "$ref '#/nope' points to nothing" in message and "more broken" not in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"openapi": "3.0.3", "paths": {}, "x": {"$ref": "#/nope"}}',
+        "openapi: 3.0.3\npaths: {}\nx: {$ref: '#/nope'}\n",
+    ],
+)
+def test_loading_leaves_the_garbage_collector_as_it_was(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "doc"
+    path.write_text(text)
+    assert gc.isenabled()
+    with pytest.raises(SpecError):
+        load_spec(path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_spec(SPECS / "swagger-2.0.json")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

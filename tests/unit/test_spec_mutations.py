@@ -74,7 +74,7 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
         if kind == "drop":
             del parent[last]
         elif kind == "replace":
-            parent[last] = draw(WEIRD_VALUES)
+            parent[last] = copy.deepcopy(draw(WEIRD_VALUES))  # st.just values are shared
         elif kind == "self-ref":  # a cycle: the node refers to itself (or its parent)
             pointer = "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path[:-1])
             parent[last] = {"$ref": "#/" + pointer}

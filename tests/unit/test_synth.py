@@ -217,3 +217,40 @@ def test_a_spare_object_for_destructive_variants(tmp_path: Path) -> None:
     spare = spare_request(api, delete, harvest=harvest)
     assert spare is not None and spare.path == "/orders/o-2"
     assert spare_request(api, delete, harvest=harvest, overrides={"order_id": "x"}) is None
+
+
+def test_harvest_names_the_listing_that_revealed_an_id(tmp_path: Path) -> None:
+    from specdiff.synth import harvested_params
+
+    path_param = {"in": "path", "required": True, "schema": {"type": "string"}}
+    doc = minimal_doc(
+        {
+            "/orders": {"get": {"responses": ok_json({"type": "object"})}},
+            "/orders/{order_id}": {
+                "get": {
+                    "parameters": [{"name": "order_id", **path_param}],
+                    "responses": ok_json({"type": "object"}),
+                }
+            },
+            "/products/{product_id}": {
+                "get": {
+                    "parameters": [{"name": "product_id", **path_param}],
+                    "responses": ok_json({"type": "object"}),
+                }
+            },
+        }
+    )
+    api = api_of(tmp_path, doc)
+    order, product = (
+        operation(api, "GET /orders/{order_id}"),
+        operation(api, "GET /products/{product_id}"),
+    )
+    harvest = IdHarvest()
+    assert harvested_params(order, harvest=harvest) == ()
+    harvest.record(operation(api, "GET /orders"), {"items": [{"id": "o-1", "product_id": "p-7"}]})
+    assert harvested_params(order, harvest=harvest) == (("order_id", "o-1", "GET /orders"),)
+    # a product an order merely refers to was not revealed by a product listing: no origin
+    assert baseline_request(api, product, harvest=harvest).path == "/products/p-7"
+    assert harvested_params(product, harvest=harvest) == ()
+    # an override is the user's value, not a harvested one
+    assert harvested_params(order, overrides={"order_id": "x"}, harvest=harvest) == ()

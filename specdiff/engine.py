@@ -36,15 +36,16 @@ from specdiff.model import (
     Severity,
     Summary,
 )
+from specdiff.oidc import discover_jwks, wants_jwks
 from specdiff.plan import OperationPlan, ScanPlan, assumed_exchange
-from specdiff.probe import Probe, ProbeContext, ProbeOptions, load_probes
+from specdiff.probe import Listing, Probe, ProbeContext, ProbeOptions, load_probes
 from specdiff.redact import Redactor
 from specdiff.runner import Runner, RunnerLimits, make_client
 from specdiff.score import risk_score
 from specdiff.shard import shard_api
 from specdiff.spec import load_spec
 from specdiff.suppress import apply_suppressions
-from specdiff.synth import IdHarvest, baseline_request, spare_request
+from specdiff.synth import IdHarvest, baseline_request, harvested_params, spare_request
 
 __all__ = ["exit_code", "plan_scan", "run_scan", "scan"]
 
@@ -120,14 +121,22 @@ async def run_scan(
             ),
         )
         engine = _Engine(config, api, probes, runner, notes, progress)
-        coverage, op_findings = await engine.run(http_twin=http_url is not None)
+        unreachable: TargetUnreachable | None = None
+        try:
+            coverage, op_findings = await engine.run(http_twin=http_url is not None)
+        except TargetUnreachable as exc:  # the report still says what happened to each operation
+            unreachable = exc
+            coverage, op_findings = [engine._coverage(op) for op in api.operations], []
         findings += op_findings
         requests = runner.requests_sent
     if log is not None and config.har:
         log.write(config.har, redactor)
-    return _report(
+    report = _report(
         config, api, findings, coverage, notes, redactor, started, started_at, requests, rule_codes
     )
+    if unreachable is not None:
+        raise TargetUnreachable(str(unreachable), report)
+    return report
 
 
 class _ExchangeLog:
@@ -265,6 +274,9 @@ class _Engine:
         self.once: list[Finding] = []
         self.shared: dict[PlannedRequest, _Shared] = {}
         self.spares: dict[str, PlannedRequest | None] = {}
+        self.fed: dict[str, tuple[tuple[str, Any, str], ...]] = {}
+        """Per operation: (path parameter, harvested value, operation that revealed it)."""
+        self.listings_b: dict[str, Exchange] = {}
         self.done = 0
 
     async def run(self, *, http_twin: bool) -> tuple[list[Coverage], list[Finding]]:
@@ -280,7 +292,10 @@ class _Engine:
                 *(self._baseline(op) for op in lasting if op.path.count("{") == depth)
             )
         self._preflight()
+        await self._discover_jwks()
         options = self._options(http_twin)
+        if "b" in options.identities:
+            await self._listings_b(lasting)
         for probe in self.probes:
             findings_once = _guard(
                 self.config,
@@ -299,12 +314,23 @@ class _Engine:
         findings = self.once + [f for batch in results for f in batch]
         return [self._coverage(op) for op in ops], findings
 
+    async def _discover_jwks(self) -> None:
+        """SD216's keys from the document's OpenID Connect discovery, when it needs them."""
+        if self.config.jwks or not wants_jwks(self.runner.credentials):
+            return
+        assert self.config.base_url is not None
+        keys, notes = await discover_jwks(self.runner.fetch_public, self.api, self.config.base_url)
+        self.notes += notes
+        if keys:
+            self.config = dataclasses.replace(self.config, jwks=keys)
+
     def _options(self, http_twin: bool) -> ProbeOptions:
         return _options(self.config, self.runner.credentials, http_twin=http_twin)
 
     async def _baseline(self, op: Operation) -> None:
         overrides = dict(self.config.params)
         planned = baseline_request(self.api, op, overrides=overrides, harvest=self.harvest)
+        self.fed[op.key] = harvested_params(op, overrides=overrides, harvest=self.harvest)
         if op.method == "DELETE" and self.config.unsafe:
             self.spares[op.key] = spare_request(
                 self.api, op, overrides=overrides, harvest=self.harvest
@@ -317,6 +343,50 @@ class _Engine:
         self.baselines[op.key] = (planned, exchange)
         if exchange.ok and exchange.is_json:
             self.harvest.record(op, exchange.json())
+
+    async def _listings_b(self, ops: Sequence[Operation]) -> None:
+        """SD212's ownership evidence: every secured, safe operation whose answer to A fed a path
+        parameter of a secured operation's 2xx baseline is asked once more as identity B (one
+        request per such listing, only when B is given)."""
+        by_key = {op.key: op for op in self.api.operations}
+        wanted = {
+            origin
+            for op in ops
+            if op.secured and (ex := self.baselines[op.key][1]) is not None and ex.ok
+            for _, _, origin in self.fed.get(op.key, ())
+        }
+        listings = [
+            by_key[key]
+            for key in sorted(wanted)
+            if by_key[key].secured
+            and by_key[key].safe
+            and (ex := self.baselines[key][1]) is not None
+            and ex.ok
+        ]
+        answers = await asyncio.gather(
+            *(
+                self.runner.send(
+                    dataclasses.replace(
+                        self.baselines[op.key][0],
+                        identity="b",
+                        probe="SD212",
+                        purpose="identity-b-listing",
+                    )
+                )
+                for op in listings
+            )
+        )
+        for op, answer in zip(listings, answers, strict=True):
+            if answer.url:  # counted only when it went out
+                self._count(op)
+            self.listings_b[op.key] = answer
+
+    def _listings(self, op: Operation) -> tuple[Listing, ...]:
+        return tuple(
+            Listing(param, value, origin, self.listings_b[origin])
+            for param, value, origin in self.fed.get(op.key, ())
+            if origin in self.listings_b
+        )
 
     def _preflight(self) -> None:
         sent = [
@@ -344,7 +414,14 @@ class _Engine:
 
     async def _probe(self, op: Operation, options: ProbeOptions) -> list[Finding]:
         planned, exchange = self.baselines[op.key]
-        ctx = ProbeContext(self.api, options, planned, exchange, spare=self.spares.get(op.key))
+        ctx = ProbeContext(
+            self.api,
+            options,
+            planned,
+            exchange,
+            spare=self.spares.get(op.key),
+            listings=self._listings(op),
+        )
         findings: list[Finding] = []
         for probe in self.probes:
             requests = _guard(self.config, self.notes, probe.code, op.key, probe.plan, op, ctx)
@@ -400,13 +477,14 @@ class _Engine:
         self.requests[op.key] = self.requests.get(op.key, 0) + n
 
     def _coverage(self, op: Operation) -> Coverage:
-        planned, exchange = self.baselines[op.key]
-        del planned
         sent = self.requests.get(op.key, 0)
-        if exchange is None:
+        exchange = self.baselines.get(op.key, (None, None))[1]
+        if not (op.safe or self.config.unsafe):
             return Coverage(
                 op.ref, "skipped", f"{op.method} is not sent without --unsafe", None, sent
             )
+        if exchange is None:  # a DELETE after an outage: the run stopped before its turn
+            return Coverage(op.ref, "not reached", "not sent: the target is unreachable", None, 0)
         if exchange.status is None:
             return Coverage(op.ref, "not reached", exchange.error or "no response", None, sent)
         reason = (
