@@ -2,9 +2,15 @@
 
 Usage: .venv/bin/python bench/throughput.py [DOCUMENT] [--runs 3] [--requests 3000] [--concurrency 10]
        (default document: <repo>/../shared/corpus/petstore3-openapi.yaml)
+       .venv/bin/python bench/throughput.py --profile   (the runner loop under pyinstrument,
+       from the ``bench`` extra: pip install -e '.[bench]')
 
 A fast local server (aiohttp, its own process, one core) answers every path with a small JSON
-object and counts what it received. Against it, each row is the median of ``--runs`` runs:
+object and counts what it received. Against it, each row is the median of ``--runs`` runs; the
+client loops take turns (one run of each, then the next round), so a load change on a shared
+machine hits them alike, and each also reports the client's own CPU time per request (this
+process only: the server runs in another), which other jobs on the machine disturb far less than
+the rate:
 
 - wrk: the server's own ceiling (skipped with a message when wrk is not installed);
 - raw aiohttp loop, raw ``httpx.AsyncClient`` loops (default transport, tuned pool) and httpx over
@@ -15,8 +21,8 @@ object and counts what it received. Against it, each row is the median of ``--ru
   (``$SCHEMATHESIS`` or ``st`` on PATH or ``/tmp/st-venv/bin/st``; skipped when absent:
   ``python3 -m venv /tmp/st-venv && /tmp/st-venv/bin/pip install schemathesis``).
 
-Then the ratios the README quotes: specdiff runner rate / raw aiohttp rate, and specdiff's full
-check wall time / Schemathesis' wall time.
+Then the ratios the README quotes: specdiff runner rate / raw aiohttp rate (and the same by
+client CPU per request), and specdiff's full check wall time / Schemathesis' wall time.
 """
 
 from __future__ import annotations
@@ -33,9 +39,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DOC = REPO.parent / "shared" / "corpus" / "petstore3-openapi.yaml"
@@ -100,24 +107,30 @@ class Row:
     requests: float
     seconds: float
     note: str = ""
+    cpu: float | None = None
+    """Client CPU seconds for the requests (client loops only)."""
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-async def _workers(n: int, concurrency: int, one: Callable[[], Awaitable[object]]) -> float:
+Timed = tuple[float, float]
+"""Wall seconds and this process's CPU seconds."""
+
+
+async def _workers(n: int, concurrency: int, one: Callable[[], Awaitable[object]]) -> Timed:
     async def worker(count: int) -> None:
         for _ in range(count):
             await one()
 
     share = [n // concurrency + (i < n % concurrency) for i in range(concurrency)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker(k) for k in share))
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-async def raw_aiohttp(url: str, n: int, concurrency: int) -> float:
+async def raw_aiohttp(url: str, n: int, concurrency: int) -> Timed:
     import aiohttp
 
     async with aiohttp.ClientSession() as session:
@@ -129,7 +142,7 @@ async def raw_aiohttp(url: str, n: int, concurrency: int) -> float:
         return await _workers(n, concurrency, one)
 
 
-async def raw_httpx(url: str, n: int, concurrency: int, *, tuned: bool = False) -> float:
+async def raw_httpx(url: str, n: int, concurrency: int, *, tuned: bool = False) -> Timed:
     import httpx
 
     limits = (
@@ -145,7 +158,7 @@ async def raw_httpx(url: str, n: int, concurrency: int, *, tuned: bool = False) 
         return await _workers(n, concurrency, one)
 
 
-async def httpx_aiohttp(url: str, n: int, concurrency: int) -> float:
+async def httpx_aiohttp(url: str, n: int, concurrency: int) -> Timed:
     from specdiff.runner import make_client
 
     async with make_client() as client:
@@ -156,7 +169,7 @@ async def httpx_aiohttp(url: str, n: int, concurrency: int) -> float:
         return await _workers(n, concurrency, one)
 
 
-async def specdiff_runner(base: str, n: int, concurrency: int) -> float:
+async def specdiff_runner(base: str, n: int, concurrency: int) -> Timed:
     from specdiff.model import PlannedRequest
     from specdiff.runner import Runner, RunnerLimits, make_client
 
@@ -223,10 +236,24 @@ def wrk(url: str, concurrency: int, seconds: int = 3) -> Row | None:
     return Row("wrk (server ceiling)", float(total.group(1)), float(total.group(2)))
 
 
+def profile_runner(base: str, n: int, concurrency: int) -> None:
+    """Print where the runner loop's time goes (pyinstrument, event loop included)."""
+    from pyinstrument import Profiler
+
+    asyncio.run(specdiff_runner(base, min(n, 300), concurrency))  # warm-up
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    profiler.start()
+    asyncio.run(specdiff_runner(base, n, concurrency))
+    profiler.stop()
+    print(profiler.output_text(color=False, show_all=False))
+
+
 def _median(rows: list[Row]) -> Row:
     rates = sorted(rows, key=lambda r: r.rate)
     mid = rates[len(rates) // 2]
-    return Row(mid.name, mid.requests, mid.seconds, f"median of {len(rows)}")
+    cpus = sorted(r.cpu for r in rows if r.cpu is not None)
+    cpu = cpus[len(cpus) // 2] if cpus else None
+    return Row(mid.name, mid.requests, mid.seconds, f"median of {len(rows)}", cpu)
 
 
 def main() -> int:
@@ -235,6 +262,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="profile the runner loop only")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -246,21 +274,34 @@ def main() -> int:
     proc, base = _start_server()
     url = base + PATH
     rows: list[Row] = []
+    if args.profile:
+        try:
+            profile_runner(base, n, c)
+        finally:
+            proc.terminate()
+            proc.wait()
+        return 0
     try:
         ceiling = [r for _ in range(args.runs) if (r := wrk(url, c))]
         if ceiling:
             rows.append(_median(ceiling))
         else:
             print("wrk not installed: skipping the server-ceiling row (apt-get install wrk)")
-        loops: list[tuple[str, Callable[[], Awaitable[float]]]] = [
-            ("raw aiohttp loop", lambda: raw_aiohttp(url, n, c)),
-            ("raw httpx.AsyncClient loop", lambda: raw_httpx(url, n, c)),
-            ("httpx, tuned httpcore pool", lambda: raw_httpx(url, n, c, tuned=True)),
-            ("httpx over httpx-aiohttp (make_client)", lambda: httpx_aiohttp(url, n, c)),
-            ("specdiff runner (Runner.send)", lambda: specdiff_runner(base, n, c)),
+        loops: list[tuple[str, Callable[[int], Coroutine[Any, Any, Timed]]]] = [
+            ("raw aiohttp loop", lambda k: raw_aiohttp(url, k, c)),
+            ("raw httpx.AsyncClient loop", lambda k: raw_httpx(url, k, c)),
+            ("httpx, tuned httpcore pool", lambda k: raw_httpx(url, k, c, tuned=True)),
+            ("httpx over httpx-aiohttp (make_client)", lambda k: httpx_aiohttp(url, k, c)),
+            ("specdiff runner (Runner.send)", lambda k: specdiff_runner(base, k, c)),
         ]
-        for name, loop in loops:
-            rows.append(_median([Row(name, n, asyncio.run(loop())) for _ in range(args.runs)]))
+        for _, loop in loops:  # warm-up, not counted: imports, first connections, caches
+            asyncio.run(loop(min(n, 300)))
+        runs: dict[str, list[Row]] = {name: [] for name, _ in loops}
+        for _ in range(args.runs):  # round-robin: each loop once per round
+            for name, loop in loops:
+                wall, cpu = asyncio.run(loop(n))
+                runs[name].append(Row(name, n, wall, cpu=cpu))
+        rows += [_median(r) for r in runs.values()]
         check = [specdiff_check(doc, base) for _ in range(args.runs)]
         rows.append(_median(check))
         st = _schemathesis()
@@ -273,9 +314,10 @@ def main() -> int:
         proc.wait()
 
     print(f"\n{doc.name} on {base}, {n} requests per loop at concurrency {c}")
-    print(f"{'':<42} {'requests':>9} {'wall s':>8} {'req/s':>9}")
+    print(f"{'':<42} {'requests':>9} {'wall s':>8} {'req/s':>9} {'CPU us/req':>11}")
     for r in rows:
-        print(f"{r.name:<42} {r.requests:>9.0f} {r.seconds:>8.3f} {r.rate:>9.0f}  {r.note}")
+        per = f"{r.cpu / r.requests * 1e6:>11.0f}" if r.cpu is not None else f"{'':>11}"
+        print(f"{r.name:<42} {r.requests:>9.0f} {r.seconds:>8.3f} {r.rate:>9.0f} {per}  {r.note}")
     by_name = {r.name.split(" (")[0]: r for r in rows}
     aio = by_name.get("raw aiohttp loop")
     ours = by_name.get("specdiff runner")
@@ -283,6 +325,11 @@ def main() -> int:
         print(
             f"\nspecdiff runner rate / raw aiohttp rate: {ours.rate / aio.rate:.2f} (target >= 0.8)"
         )
+        if ours.cpu and aio.cpu:
+            print(
+                "raw aiohttp CPU per request / specdiff runner CPU per request: "
+                f"{aio.cpu / ours.cpu:.2f} (the same ratio, as if the client alone were the limit)"
+            )
     full = by_name.get("specdiff check")
     peer = by_name.get("Schemathesis st run")
     if full and peer:

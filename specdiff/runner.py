@@ -10,9 +10,18 @@ limit (``timeout``), so a trickling or endless body ends; bodies are decompresse
 bounds the DECOMPRESSED bytes (a gzip bomb stops at the cap); ``max_duration`` bounds the whole
 run: after it, nothing more is sent and requests in flight are cut.
 
-The transport is aiohttp's, under httpx's API (``httpx-aiohttp``): on loopback it sends about
-16x more requests per second than httpx's default async transport (see the README's performance
-section), and ``transport=`` still replaces it (``httpx.MockTransport`` in unit tests).
+The transport is aiohttp's, under httpx's API (``httpx-aiohttp``): on loopback httpx sends about
+4x more requests per second over it than over httpx's default async transport, and the runner,
+which drives its aiohttp session directly, about 10x (see the README's performance section);
+``transport=`` still replaces it (``httpx.MockTransport`` in unit tests).
+
+The runner sends through the client's transport, not through ``AsyncClient.send``: it follows no
+redirect, replays no cookie and keeps its own wall clock, so the client's machinery (auth flow,
+hooks, cookie jar, redirect handling, URL merging) only cost CPU. On specdiff's own aiohttp
+transport it speaks aiohttp directly, since httpx's Request and Response objects alone cost about
+as much CPU as aiohttp's whole round trip; on any other transport (``MockTransport``, in-process
+apps) it hands one ``httpx.Request`` to ``handle_async_request``. Both ways send the client's
+default headers, merged as httpx merges them.
 
 The runner is also where specdiff's own safety is enforced: the user's credentials are attached
 only to requests for the base URL's origin, never to the plain-HTTP twin, and never over plain
@@ -30,11 +39,13 @@ import asyncio
 import email.utils
 import http.cookiejar
 import ssl
+import sys
 import time
 import urllib.request
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
@@ -48,6 +59,13 @@ from specdiff.model import AuthMode, Exchange, PlannedRequest
 __all__ = ["Runner", "RunnerLimits", "make_client"]
 
 _USER_AGENT = "specdiff"
+_HEADERS = (
+    ("Accept", "*/*"),
+    ("Accept-Encoding", "gzip, deflate"),  # only what the runner decompresses within its cap
+    ("Connection", "keep-alive"),
+    ("User-Agent", _USER_AGENT),
+)
+"""What every request carries unless it sets the header itself: httpx's defaults, our agent."""
 _MAX_RELOGINS = 3
 
 
@@ -107,7 +125,7 @@ def make_client(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         transport=transport or _aiohttp_transport(verify),
-        headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+        headers=_HEADERS,
         cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
         trust_env=False,
     )
@@ -121,16 +139,29 @@ def _aiohttp_transport(verify: ssl.SSLContext | str | bool) -> httpx.AsyncBaseTr
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(ssl=context, limit=100)
         return aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+            connector=connector,
+            headers=_HEADERS,  # merged with a request's own as httpx merges them
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+            auto_decompress=False,  # the runner decompresses, within its cap
+            timeout=aiohttp.ClientTimeout(),  # the runner's wall clock bounds each exchange
         )
 
-    return _Transport(client=session)
+    # verify=False only spares httpx-aiohttp building a TLS context of its own that nothing uses
+    # (~0.1 s of CPU per client): the session's connector above carries the TLS settings
+    return _Transport(client=session, verify=False)
 
 
 class _Transport(AiohttpTransport):
-    """Lets the event loop finish closing the sockets aiohttp shuts down on close."""
+    """httpx-aiohttp's transport, whose aiohttp session the runner also uses directly."""
+
+    def session(self) -> aiohttp.ClientSession:
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        return self.client
 
     async def aclose(self) -> None:
+        """Lets the event loop finish closing the sockets aiohttp shuts down on close."""
         await super().aclose()
         await asyncio.sleep(0.01)
 
@@ -158,8 +189,8 @@ class Runner:
         login: LoginStep | None = None,
         on_secret: Callable[[str], None] | None = None,
     ) -> None:
-        self._client = client
-        self._http_client = http_client or client
+        self._wire = _Wire(client)
+        self._http_wire = _Wire(http_client or client)
         self._base = base_url.rstrip("/")
         self._http_base = http_url.rstrip("/") if http_url else None
         self._credentials = credentials or Credentials()
@@ -173,6 +204,7 @@ class Runner:
         self._relogins = 0
         self._limits = limits or RunnerLimits()
         self._semaphore = asyncio.Semaphore(self._limits.concurrency)
+        self._clock = _Clock()
         self._sent = 0
         self._on_request = on_request
         self._on_exchange = on_exchange
@@ -347,14 +379,14 @@ class Runner:
     async def _send_once(
         self, req: PlannedRequest, url: str, headers: list[tuple[str, str]]
     ) -> Exchange:
-        client = self._http_client if req.target == "http" else self._client
+        wire = self._http_wire if req.target == "http" else self._wire
         started = time.perf_counter()
         sent_headers = tuple(headers)
         time_left = self._time_left()
-        wall = min(self._limits.timeout, time_left)
         try:
-            response, body, truncated = await asyncio.wait_for(
-                self._fetch(client, req, url, headers), wall
+            status, received, body, truncated = await self._clock.within(
+                min(self._limits.timeout, time_left),
+                wire.fetch(req.method, url, headers, req.body, self._limits.max_body_bytes),
             )
         except asyncio.TimeoutError:
             error = _OUT_OF_TIME if time_left < self._limits.timeout else self._timed_out()
@@ -365,47 +397,21 @@ class Runner:
             request=req,
             url=url,
             sent_headers=sent_headers,
-            status=response.status_code,
-            headers=tuple(response.headers.multi_items()),
+            status=status,
+            headers=received,
             body=body,
             truncated=truncated,
             elapsed=time.perf_counter() - started,
         )
-
-    async def _fetch(
-        self,
-        client: httpx.AsyncClient,
-        req: PlannedRequest,
-        url: str,
-        headers: list[tuple[str, str]],
-    ) -> tuple[httpx.Response, bytes, bool]:
-        request = client.build_request(req.method, url, headers=headers, content=req.body)
-        response = await client.send(request, stream=True)
-        try:
-            body, truncated = await self._read_capped(response)
-        finally:
-            await response.aclose()
-        return response, body, truncated
-
-    async def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
-        """The body decompressed, at most ``max_body_bytes`` of it; True when cut."""
-        cap = self._limits.max_body_bytes
-        if response.is_stream_consumed:  # built in memory (MockTransport): already decoded
-            decoder = _BoundedDecoder("", cap)
-            decoder.feed(response.content)
-            return decoder.result()
-        decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), cap)
-        async for chunk in response.aiter_raw():
-            if decoder.feed(chunk):
-                break
-        return decoder.result()
 
     def _timed_out(self) -> str:
         return f"timed out after {self._limits.timeout:g} s"
 
     def _failure(self, exc: BaseException) -> str:
         """One line saying what went wrong, from the transport's original error when it has one."""
-        cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+        # httpx transports wrap the original error; aiohttp's own say more than their causes
+        wrapped = exc.__cause__ if isinstance(exc, httpx.HTTPError) else None
+        cause = wrapped if isinstance(wrapped, Exception) else exc
         if isinstance(cause, asyncio.TimeoutError | httpx.TimeoutException):
             return self._timed_out()
         if isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError):
@@ -419,6 +425,60 @@ class Runner:
 
 _OUT_OF_TIME = "run time budget (--max-duration) exhausted"
 
+_T = TypeVar("_T")
+
+
+class _Deadline(Protocol):
+    """What the clock needs of ``asyncio.Timeout`` (Python 3.11+)."""
+
+    def reschedule(self, when: float | None) -> None: ...
+
+
+class _Clock:
+    """Wall-clock limits on many exchanges with one timer, ticking while any exchange is open.
+
+    ``asyncio.timeout(seconds)`` schedules and cancels an event-loop timer per exchange, about a
+    tenth of the runner's CPU per request on the bench. Here each exchange runs under
+    ``asyncio.timeout(None)``, which schedules nothing, and a tick every ``TICK`` seconds moves the
+    overdue ones' deadline to now: asyncio then cancels them and raises TimeoutError as usual.
+    Limits end at most ``TICK`` late; shorter ones get a timer of their own.
+    """
+
+    TICK = 0.05
+
+    def __init__(self) -> None:
+        self._open: dict[_Deadline, float] = {}
+        self._ticking = False
+
+    async def within(self, seconds: float, work: Awaitable[_T]) -> _T:
+        """``work``, cancelled with TimeoutError after ``seconds``."""
+        if sys.version_info < (3, 11):
+            return await asyncio.wait_for(work, seconds)
+        if seconds <= self.TICK:
+            async with asyncio.timeout(seconds):
+                return await work
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(None) as deadline:
+            self._open[deadline] = loop.time() + seconds
+            if not self._ticking:
+                self._ticking = True
+                loop.call_later(self.TICK, self._tick, loop)
+            try:
+                return await work
+            finally:
+                self._open.pop(deadline, None)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        for deadline, due in list(self._open.items()):
+            if due <= now:
+                del self._open[deadline]
+                deadline.reschedule(now)
+        self._ticking = bool(self._open)
+        if self._ticking:
+            loop.call_later(self.TICK, self._tick, loop)
+
+
 _NETWORK_ERRORS = (
     httpx.HTTPError,
     httpx.InvalidURL,
@@ -428,6 +488,97 @@ _NETWORK_ERRORS = (
     ValueError,  # a malformed URL or header the transport rejects
     zlib.error,
 )
+
+
+_Answer = tuple[int, tuple[tuple[str, str], ...], bytes, bool]
+"""Status, response headers (names in lower case), body decompressed and capped, cut or not."""
+
+
+class _Wire:
+    """One client's transport, as the runner sends through it (see the module docstring)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        # httpx has no public accessor for the transport make_client (or a test) gave the client
+        self._transport: httpx.AsyncBaseTransport = client._transport
+        self._defaults = tuple(
+            (name.decode("latin-1").lower(), name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in client.headers.raw
+        )
+        self._extensions = {"timeout": client.timeout.as_dict()}
+
+    async def fetch(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None, cap: int
+    ) -> _Answer:
+        """One round trip; the body read to ``cap`` decompressed bytes at most."""
+        if isinstance(self._transport, _Transport):  # its session holds the default headers
+            return await _fetch_aiohttp(self._transport.session(), method, url, headers, body, cap)
+        named = {name.lower() for name, _ in headers}
+        merged = [(name, value) for low, name, value in self._defaults if low not in named]
+        return await self._fetch_httpx(method, url, merged + headers, body, cap)
+
+    async def _fetch_httpx(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None, cap: int
+    ) -> _Answer:
+        request = httpx.Request(
+            method, url, headers=headers, content=body, extensions=self._extensions
+        )
+        response = await self._transport.handle_async_request(request)
+        try:
+            if response.is_stream_consumed:  # built in memory (MockTransport): already decoded
+                decoder = _BoundedDecoder("", cap)
+                decoder.feed(response.content)
+            else:
+                decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), cap)
+                async for chunk in response.aiter_raw():
+                    if decoder.feed(chunk):
+                        break
+        finally:
+            await response.aclose()
+        return (response.status_code, _text_headers(response.headers.raw), *decoder.result())
+
+
+async def _fetch_aiohttp(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: bytes | None,
+    cap: int,
+) -> _Answer:
+    """The same round trip on aiohttp itself; leaving the block early closes the connection."""
+    data = body or None
+    # aiohttp would add a Content-Type nobody planned (application/octet-stream) to a body or a
+    # POST, PUT or PATCH; skipping it costs a little, so GET and HEAD without a body do not ask
+    bare = data is None and method in ("GET", "HEAD")
+    async with session.request(
+        method,
+        url,
+        headers=headers or None,
+        data=data,
+        allow_redirects=False,
+        skip_auto_headers=None if bare else ("Content-Type",),
+    ) as response:
+        decoder = _BoundedDecoder(response.headers.get("Content-Encoding", ""), cap)
+        while chunk := await response.content.readany():
+            if decoder.feed(chunk):
+                break
+        return (response.status, _text_headers(response.raw_headers), *decoder.result())
+
+
+def _text_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """Header pairs as text, as httpx decodes them: names in lower case; ASCII, else UTF-8,
+    else Latin-1 for all of them."""
+    pairs = tuple(raw)
+    for encoding in ("ascii", "utf-8"):
+        try:
+            return tuple(
+                [(name.lower().decode(encoding), value.decode(encoding)) for name, value in pairs]
+            )
+        except UnicodeDecodeError:
+            continue
+    return tuple(
+        [(name.lower().decode("latin-1"), value.decode("latin-1")) for name, value in pairs]
+    )
 
 
 class _BoundedDecoder:
