@@ -1,6 +1,7 @@
 """Throughput side by side, in one run: the server's ceiling, raw client loops, specdiff, Schemathesis.
 
 Usage: .venv/bin/python bench/throughput.py [DOCUMENT] [--runs 3] [--requests 3000] [--concurrency 10]
+       .venv/bin/python bench/throughput.py --pairs 9     (only the runner/raw-aiohttp ratio)
        (default document: <repo>/../shared/corpus/petstore3-openapi.yaml)
        .venv/bin/python bench/throughput.py --profile   (the runner loop under pyinstrument,
        from the ``bench`` extra: pip install -e '.[bench]')
@@ -248,6 +249,27 @@ def profile_runner(base: str, n: int, concurrency: int) -> None:
     print(profiler.output_text(color=False, show_all=False))
 
 
+def pairs(url: str, base: str, n: int, concurrency: int, count: int) -> None:
+    """The runner/raw-aiohttp ratio from back-to-back pairs: each pair shares the machine's
+    momentary load, so the spread of ratios shows how noisy a single figure is."""
+    import statistics
+
+    loops = (
+        lambda k: raw_aiohttp(url, k, concurrency),
+        lambda k: specdiff_runner(base, k, concurrency),
+    )
+    for loop in loops:  # warm-up
+        asyncio.run(loop(min(n, 300)))
+    rate, cpu = [], []
+    for _ in range(count):
+        (raw_wall, raw_cpu), (our_wall, our_cpu) = (asyncio.run(loop(n)) for loop in loops)
+        rate.append(raw_wall / our_wall)
+        cpu.append(raw_cpu / our_cpu)
+    for name, ratios in (("rate", rate), ("CPU", cpu)):
+        shown = " ".join(f"{r:.2f}" for r in ratios)
+        print(f"runner / raw aiohttp by {name}: median {statistics.median(ratios):.2f} ({shown})")
+
+
 def _median(rows: list[Row]) -> Row:
     rates = sorted(rows, key=lambda r: r.rate)
     mid = rates[len(rates) // 2]
@@ -263,6 +285,11 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="profile the runner loop only")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        help="only alternate the raw aiohttp loop and the runner this many times; print ratios",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -274,9 +301,12 @@ def main() -> int:
     proc, base = _start_server()
     url = base + PATH
     rows: list[Row] = []
-    if args.profile:
+    if args.profile or args.pairs:
         try:
-            profile_runner(base, n, c)
+            if args.profile:
+                profile_runner(base, n, c)
+            else:
+                pairs(url, base, n, c, args.pairs)
         finally:
             proc.terminate()
             proc.wait()
