@@ -126,7 +126,7 @@ async def run_scan(
             coverage, op_findings = await engine.run(http_twin=http_url is not None)
         except TargetUnreachable as exc:  # the report still says what happened to each operation
             unreachable = exc
-            coverage, op_findings = [engine._coverage(op) for op in api.operations], []
+            coverage, op_findings = [engine.coverage(op) for op in api.operations], []
         findings += op_findings
         requests = runner.requests_sent
     if log is not None and config.har:
@@ -312,7 +312,7 @@ class _Engine:
         await asyncio.gather(*(self._baseline(op) for op in destructive))
         results += await asyncio.gather(*(self._probe(op, options) for op in destructive))
         findings = self.once + [f for batch in results for f in batch]
-        return [self._coverage(op) for op in ops], findings
+        return [self.coverage(op) for op in ops], findings
 
     async def _discover_jwks(self) -> None:
         """SD216's keys from the document's OpenID Connect discovery, when it needs them."""
@@ -476,7 +476,7 @@ class _Engine:
     def _count(self, op: Operation, n: int = 1) -> None:
         self.requests[op.key] = self.requests.get(op.key, 0) + n
 
-    def _coverage(self, op: Operation) -> Coverage:
+    def coverage(self, op: Operation) -> Coverage:
         sent = self.requests.get(op.key, 0)
         exchange = self.baselines.get(op.key, (None, None))[1]
         if not (op.safe or self.config.unsafe):
