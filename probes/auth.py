@@ -180,12 +180,6 @@ def _schemes(api: ApiModel, op: Operation) -> list[SecurityScheme]:
     return [api.security_schemes[n] for n, _ in op.security[0] if n in api.security_schemes]
 
 
-def _is_bearer(scheme: SecurityScheme) -> bool:
-    return scheme.type in ("oauth2", "openIdConnect") or (
-        scheme.type == "http" and scheme.scheme == "bearer"
-    )
-
-
 def _filler(op: Operation, n: int) -> str:
     """A deterministic random-looking credential no server issued."""
     return "specdiff" + hashlib.sha256(f"{op.key}/{n}".encode()).hexdigest()[:32]
@@ -249,7 +243,7 @@ class InvalidTokenAccepted(Probe):
         base = ctx.baseline
         variants: list[PlannedRequest] = []
         for scheme in _schemes(ctx.api, op):
-            if _is_bearer(scheme):
+            if scheme.takes_bearer:
                 for purpose, value in (
                     ("random-token", f"Bearer {_filler(op, 1)}"),
                     ("malformed-token", "Bearer specdiff.%%%.malformed"),
@@ -316,7 +310,7 @@ def _own_credential(schemes: Sequence[SecurityScheme], creds: Credentials) -> st
     if not schemes:
         return creds.bearer_token
     for scheme in schemes:
-        value = creds.bearer_token if _is_bearer(scheme) else _api_key([scheme], creds.headers)
+        value = creds.bearer_token if scheme.takes_bearer else _api_key([scheme], creds.headers)
         if value:
             return value
     return None
