@@ -46,6 +46,9 @@ DEFAULT_EXPECTED = {
     # GET /users takes any bearer at all: SD202 alone says so
     ("SD202", "GET /users", "random-token"),
     ("SD202", "GET /users", "malformed-token"),
+    # the partner feed takes any X-API-Key, and the real key from ?api_key= too
+    ("SD202", "GET /partner/catalog", "random-api-key"),
+    ("SD207", "GET /partner/catalog", "api_key"),
     ("SD206", "", ""),
     ("SD214", "", "$.email"),
     ("SD207", "GET /me", "token"),
