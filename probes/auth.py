@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from specdiff.classify import classify_field
+from specdiff.config import Credentials
 from specdiff.jwtkit import entropy_bits, parse_jwt
 from specdiff.model import (
     ApiModel,
@@ -179,12 +180,6 @@ def _schemes(api: ApiModel, op: Operation) -> list[SecurityScheme]:
     return [api.security_schemes[n] for n, _ in op.security[0] if n in api.security_schemes]
 
 
-def _is_bearer(scheme: SecurityScheme) -> bool:
-    return scheme.type in ("oauth2", "openIdConnect") or (
-        scheme.type == "http" and scheme.scheme == "bearer"
-    )
-
-
 def _filler(op: Operation, n: int) -> str:
     """A deterministic random-looking credential no server issued."""
     return "specdiff" + hashlib.sha256(f"{op.key}/{n}".encode()).hexdigest()[:32]
@@ -248,7 +243,7 @@ class InvalidTokenAccepted(Probe):
         base = ctx.baseline
         variants: list[PlannedRequest] = []
         for scheme in _schemes(ctx.api, op):
-            if _is_bearer(scheme):
+            if scheme.takes_bearer:
                 for purpose, value in (
                     ("random-token", f"Bearer {_filler(op, 1)}"),
                     ("malformed-token", "Bearer specdiff.%%%.malformed"),
@@ -307,6 +302,20 @@ def _api_key(schemes: Sequence[SecurityScheme], headers: Sequence[tuple[str, str
     return None
 
 
+def _own_credential(schemes: Sequence[SecurityScheme], creds: Credentials) -> str | None:
+    """The user's credential for the operation's own scheme: the bearer token for a bearer
+    scheme, the key for an apiKey scheme in a header or cookie. A user who gives a bearer token
+    and an API key must see the key moved on a key-secured operation, not the token, which
+    that operation would refuse wherever it travels. Undeclared schemes: the bearer token."""
+    if not schemes:
+        return creds.bearer_token
+    for scheme in schemes:
+        value = creds.bearer_token if scheme.takes_bearer else _api_key([scheme], creds.headers)
+        if value:
+            return value
+    return None
+
+
 _QUERY_NAMES = ("access_token", "token", "api_key")
 
 
@@ -316,8 +325,9 @@ class TokenInQueryAccepted(Probe):
     **Promise.** The scheme puts the credential in a header (``Authorization`` or an API-key
     header); URLs end up in access logs, browser history and ``Referer`` headers.
 
-    **Probe.** After a 2xx baseline, the user's own credential is moved from its header (the
-    bearer token, or an API key declared in a header or a cookie) to the query parameters
+    **Probe.** After a 2xx baseline, the user's own credential for the operation's scheme is
+    moved from its header (the bearer token for a bearer, OAuth2 or OpenID Connect scheme; the
+    key for an API key declared in a header or a cookie) to the query parameters
     ``access_token``, ``token`` and ``api_key`` (one request each), with no header. Only to the
     base URL's own origin, never over plain HTTP.
 
@@ -341,8 +351,7 @@ class TokenInQueryAccepted(Probe):
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
         if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok or ctx.baseline is None:
             return
-        creds = ctx.options.auth.credentials
-        value = creds.bearer_token or _api_key(_schemes(ctx.api, op), creds.headers)
+        value = _own_credential(_schemes(ctx.api, op), ctx.options.auth.credentials)
         if value is None:
             return
         for name in _QUERY_NAMES:

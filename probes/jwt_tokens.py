@@ -67,6 +67,17 @@ def _user_jwt(options: ProbeOptions) -> Jwt | None:
     return parse_jwt(options.auth.credentials.bearer_token)
 
 
+def _takes_bearer(ctx: ProbeContext, op: Operation) -> bool:
+    """Some security alternative of ``op`` reads a bearer token (or names an undeclared scheme).
+
+    A forged JWT means nothing to an operation secured only by an API key or HTTP Basic: it
+    would go without the key and be refused whatever the server does with tokens.
+    """
+    names = {name for alt in op.security for name, _ in alt}
+    schemes = [ctx.api.security_schemes.get(name) for name in names]
+    return any(s is None or s.takes_bearer for s in schemes)
+
+
 def _with_token(ctx: ProbeContext, probe: str, purpose: str, token: str) -> PlannedRequest:
     assert ctx.baseline is not None
     return dataclasses.replace(
@@ -123,7 +134,7 @@ class _JwtVariantProbe(Probe):
         token = _user_jwt(ctx.options)
         if token is None or not op.secured or not ctx.baseline_ok or ctx.baseline is None:
             return
-        if self.said_already(ctx):
+        if self.said_already(ctx) or not _takes_bearer(ctx, op):
             return
         for purpose, forged in self.variants(token, ctx):
             yield _with_token(ctx, self.code, purpose, forged)

@@ -469,6 +469,7 @@ def demo(
 ) -> None:
     """Start the bundled demo API on loopback (HTTPS + HTTP) and check it."""
     try:
+        from specdiff.demo.plumbing import PARTNER_KEY_HEADER
         from specdiff.demo.serve import serve_twin
     except ImportError as exc:
         _fail(f"the demo needs Flask, trustme and PyJWT: pip install 'specdiff[demo]' ({exc})", 2)
@@ -480,7 +481,9 @@ def demo(
                 spec=_display_path(twin.spec_path),
                 base_url=twin.https_url,
                 http_url=twin.http_url,
-                credentials=Credentials.build(token=twin.token),
+                credentials=Credentials.build(
+                    token=twin.token, headers=((PARTNER_KEY_HEADER, twin.api_key),)
+                ),
                 credentials_b=Credentials.build(token=twin.token_b, identity="B"),
                 credentials_low=Credentials.build(token=twin.token_low, identity="LOW"),
                 ca_bundle=str(twin.ca_pem),

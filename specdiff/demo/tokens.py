@@ -6,6 +6,7 @@ signed with an RSA key made for the run, whose public half the twins publish as 
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 import warnings
@@ -25,6 +26,7 @@ __all__ = [
     "SCOPES",
     "JwtAlg",
     "SigningKey",
+    "issue_api_key",
     "issue_token",
     "jwks",
     "rsa_key",
@@ -58,6 +60,11 @@ def tolerate_weak_key() -> Iterator[None]:
     with _WARNINGS_LOCK, warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=jwt.InsecureKeyLengthWarning)
         yield
+
+
+def issue_api_key() -> str:
+    """A partner API key (the ``partnerKey`` scheme's ``X-API-Key``): one per twin run."""
+    return secrets.token_urlsafe(32)
 
 
 def rsa_key() -> rsa.RSAPrivateKey:

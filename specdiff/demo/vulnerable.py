@@ -16,6 +16,8 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
   ``options={"verify_signature": False}`` (so unsigned, forged, key-injected and expired tokens
   pass); ``GET /orders`` accepts expired tokens (``verify_exp: False``);
 * ``POST /users`` validates its body before it authenticates;
+* ``GET /partner/catalog`` takes any non-empty ``X-API-Key`` as a partner's key, and also
+  accepts the real key from ``?api_key=``, where access logs keep it;
 * ``GET /admin/stats`` never checks the ``admin`` scope its document requires;
 * ``GET /products/<id>`` requires a token the document does not ask for;
 * ``GET /me`` also returns the caller's password, a ``writeOnly`` property;
@@ -69,7 +71,7 @@ from specdiff.demo.capture import RequestLog
 from specdiff.demo.data import Store, User, check_password, user_by_username, valid_email
 from specdiff.demo.keystore import signing_key_formatted
 from specdiff.demo.sql import Catalogue
-from specdiff.demo.tokens import SigningKey, issue_token, tolerate_weak_key
+from specdiff.demo.tokens import SigningKey, issue_api_key, issue_token, tolerate_weak_key
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -193,6 +195,7 @@ def create_app(
     debugger: bool = False,
     database_url: str | None = None,
     rsa_key: rsa.RSAPrivateKey | None = None,
+    partner_key: str | None = None,
 ) -> Flask:
     """A fresh vulnerable app with its own in-memory store; every request is recorded in ``log``.
 
@@ -200,7 +203,9 @@ def create_app(
     only ever for an app served on loopback. ``database_url`` names a PostgreSQL database for
     the search route (default: SQLite in memory). With ``rsa_key``, user tokens are RS256
     (RS256 mode) and verified with algorithm confusion; without, HS256 with :data:`SECRET`.
+    ``partner_key`` is the partner feed's issued key (default: a fresh random one).
     """
+    partner = (partner_key or issue_api_key()).encode()
     public = rsa_key.public_key() if rsa_key is not None else None
     signing_key: SigningKey = rsa_key if rsa_key is not None else SECRET
     tickets = itertools.count(1041)
@@ -412,6 +417,17 @@ def create_app(
             return Response(status=302, headers={"Location": target})
         # Sin: an HTML page where the document promises application/json.
         return Response("<html><body><p>Spring sale!</p></body></html>", mimetype="text/html")
+
+    @route("/partner/catalog", "GET")
+    def partner_catalog() -> Response:
+        # Sin: any X-API-Key at all passes (the check was left to a gateway that is not there),
+        # and the real key also works from the query string, where access logs keep it.
+        from_query = request.args.get("api_key", "").encode()
+        if not request.headers.get(plumbing.PARTNER_KEY_HEADER) and not hmac.compare_digest(
+            from_query, partner
+        ):
+            return _error("unauthorized", 401)
+        return _json(store.partner_catalog())
 
     @route("/realtime/ticket", "GET")
     @requires_auth

@@ -32,12 +32,13 @@ def hardened_twin() -> Iterator[RunningTwin]:
 
 
 def twin_config(twin: RunningTwin, **overrides: object) -> ScanConfig:
-    """The scan configuration a user would type for ``twin`` (safe mode, alice's token)."""
+    """The scan configuration a user would type for ``twin`` (safe mode, alice's token and the
+    partner key: ``--token ... --header 'X-API-Key: ...'``)."""
     fields: dict[str, object] = {
         "spec": str(twin.spec_path),
         "base_url": twin.https_url,
         "http_url": twin.http_url,
-        "credentials": Credentials.build(token=twin.token),
+        "credentials": Credentials.build(token=twin.token, headers=(("X-API-Key", twin.api_key),)),
         "ca_bundle": str(twin.ca_pem),
     }
     fields.update(overrides)

@@ -46,6 +46,9 @@ DEFAULT_EXPECTED = {
     # GET /users takes any bearer at all: SD202 alone says so
     ("SD202", "GET /users", "random-token"),
     ("SD202", "GET /users", "malformed-token"),
+    # the partner feed takes any X-API-Key, and the real key from ?api_key= too
+    ("SD202", "GET /partner/catalog", "random-api-key"),
+    ("SD207", "GET /partner/catalog", "api_key"),
     ("SD206", "", ""),
     ("SD214", "", "$.email"),
     ("SD207", "GET /me", "token"),
@@ -169,7 +172,9 @@ def _assert_unsafe_requests_harmless(scan_: TwinScan, twin: RunningTwin) -> None
     for entry in scan_.log:
         if entry.scheme == "http":  # nothing credential-like in clear, header or query
             assert entry.header("Authorization") is None, entry
+            assert entry.header("X-API-Key") is None, entry
             assert twin.token not in entry.query and "token=" not in entry.query, entry
+            assert twin.api_key not in entry.query, entry
 
 
 def test_without_unsafe_no_unsafe_request_carries_credentials_or_valid_input(
@@ -187,6 +192,7 @@ def _secret_forms(twin: RunningTwin) -> Iterator[str]:
         yield token
         yield token.rsplit(".", 1)[1][8:]  # most of the signature (SD204 flips one byte)
     yield twin.secret
+    yield twin.api_key
 
 
 @pytest.mark.parametrize("which", ["vulnerable_full", "hardened_full"])
@@ -201,6 +207,41 @@ def test_no_credential_or_signature_reaches_a_report(
         text = _rendered(report, fmt)
         for secret in _secret_forms(twin):
             assert secret not in text, (fmt, secret[:6])
+
+
+@pytest.mark.parametrize("which", ["vulnerable_scan", "hardened_scan"])
+def test_the_partner_key_goes_only_where_it_proves_something(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    scan_: TwinScan = request.getfixturevalue(which)
+    key = request.getfixturevalue(which.replace("_scan", "_twin")).api_key
+    partner = [e for e in scan_.log if e.path == "/partner/catalog"]
+    by_purpose = {
+        "random": [e for e in partner if (e.header("X-API-Key") or "").startswith("specdiff")],
+        "moved": [e for e in partner if key in e.query],
+        "forged-jwt": [
+            e for e in partner if e.header("Authorization") and not e.header("X-API-Key")
+        ],
+    }
+    # SD202: the random key alone, neither the real key nor the bearer token beside it
+    [random] = by_purpose["random"]
+    assert random.header("Authorization") is None and random.scheme == "https"
+    # SD207: the real key in ?access_token=, ?token=, ?api_key=, and no longer in its header
+    assert sorted(e.query.partition("=")[0] for e in by_purpose["moved"]) == [
+        "access_token",
+        "api_key",
+        "token",
+    ]
+    assert all(e.header("X-API-Key") is None for e in by_purpose["moved"])
+    # a forged JWT would go without the key: nothing to learn, nothing sent
+    assert by_purpose["forged-jwt"] == []
+    # the real key only over HTTPS, and in its header only beside the real token (the user's
+    # own requests): never next to a forged or random credential, whose answer it would decide
+    twin: RunningTwin = request.getfixturevalue(which.replace("_scan", "_twin"))
+    assert all(e.scheme == "https" for e in scan_.log if key in repr(e))
+    for entry in scan_.log:
+        if entry.header("X-API-Key") == key:
+            assert entry.header("Authorization") == f"Bearer {twin.token}", entry
 
 
 def test_requests_per_operation_stay_bounded(vulnerable_full: TwinScan) -> None:

@@ -99,6 +99,7 @@ def test_specdiff_sends_no_credential_in_clear_and_nothing_unsafe(
         if entry.scheme == "http":
             assert entry.header("Authorization") is None, entry
             assert vulnerable_twin.token not in repr(entry), entry
+            assert vulnerable_twin.api_key not in repr(entry), entry
     assert any(e.scheme == "http" for e in log) and any(e.header("Authorization") for e in log)
 
 
@@ -106,7 +107,8 @@ def test_no_credential_reaches_any_report_format(
     vulnerable_twin: RunningTwin, vulnerable_scan: TwinScan
 ) -> None:
     for fmt in Format:
-        assert vulnerable_twin.token not in render(vulnerable_scan.report, fmt)
+        text = render(vulnerable_scan.report, fmt)
+        assert vulnerable_twin.token not in text and vulnerable_twin.api_key not in text, fmt
     curls = [
         f.evidence.curl
         for f in vulnerable_scan.report.findings

@@ -30,16 +30,21 @@ def test_specdiff_toml_drives_a_whole_check(
         f'http_url = "{vulnerable_twin.http_url}"\n'
         f'ca-bundle = "{vulnerable_twin.ca_pem}"\n'
         'token-env = "TWIN_TOKEN"\n'
+        'header-env = "TWIN_HEADERS"\n'
         'format = ["json"]\n'
         'output = ["out/report.json"]\n'
         'suppress = [{rule = "SD101", reason = "plain HTTP is closed at the load balancer"}]\n'
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SPECDIFF_TOKEN", raising=False)
-    result = CliRunner().invoke(app, ["check"], env={"TWIN_TOKEN": vulnerable_twin.token})
+    env = {
+        "TWIN_TOKEN": vulnerable_twin.token,
+        "TWIN_HEADERS": f"X-API-Key: {vulnerable_twin.api_key}",
+    }
+    result = CliRunner().invoke(app, ["check"], env=env)
     assert result.exit_code == 1, result.stderr
     text = (tmp_path / "out" / "report.json").read_text()
-    assert vulnerable_twin.token not in text
+    assert vulnerable_twin.token not in text and vulnerable_twin.api_key not in text
     report = json.loads(text)
     got = {
         (
@@ -69,6 +74,7 @@ def test_baseline_create_takes_the_file_but_writes_its_own_report(
         f'http-url = "{vulnerable_twin.http_url}"\n'
         f'ca-bundle = "{vulnerable_twin.ca_pem}"\n'
         'token-env = "TWIN_TOKEN"\n'
+        'header-env = "TWIN_HEADERS"\n'
         'format = ["sarif"]\n'
         'output = ["never-written.sarif"]\n'
     )
@@ -77,7 +83,10 @@ def test_baseline_create_takes_the_file_but_writes_its_own_report(
     result = CliRunner().invoke(
         app,
         ["baseline", "create", "-o", "baseline.json", str(vulnerable_twin.spec_path)],
-        env={"TWIN_TOKEN": vulnerable_twin.token},
+        env={
+            "TWIN_TOKEN": vulnerable_twin.token,
+            "TWIN_HEADERS": f"X-API-Key: {vulnerable_twin.api_key}",
+        },
     )
     assert result.exit_code == 0, result.stderr
     assert not (tmp_path / "never-written.sarif").exists()

@@ -33,6 +33,8 @@ def _check(twin: RunningTwin, spec: Path, *extra: str) -> tuple[int, str, str]:
             twin.http_url,
             "--ca-bundle",
             str(twin.ca_pem),
+            "--header",
+            f"X-API-Key: {twin.api_key}",
             *extra,
         ],
         env={"SPECDIFF_TOKEN": twin.token},
@@ -135,6 +137,8 @@ def test_baseline_round_trip(
             vulnerable_twin.http_url,
             "--ca-bundle",
             str(vulnerable_twin.ca_pem),
+            "--header",
+            f"X-API-Key: {vulnerable_twin.api_key}",
             "-o",
             str(baseline),
         ],
@@ -144,6 +148,7 @@ def test_baseline_round_trip(
     entries = json.loads(baseline.read_text())["findings"]
     assert entries and all(e["path"] != "/me" for e in entries)
     assert vulnerable_twin.token not in baseline.read_text()
+    assert vulnerable_twin.api_key not in baseline.read_text()
 
     # the same document again: everything is known, the gate passes, findings stay visible
     code, stdout, stderr = _check(

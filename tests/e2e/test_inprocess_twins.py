@@ -24,7 +24,7 @@ APP_MODULE = """
 from specdiff.demo import vulnerable
 from specdiff.demo.capture import RequestLog
 
-app = vulnerable.create_app(RequestLog(), debugger=True)
+app = vulnerable.create_app(RequestLog(), debugger=True, partner_key="partner-key-in-process")
 """
 NEEDS_SOCKET_OR_TLS = {"SD101", "SD102", "SD104", "SD105", "SD406"}
 
@@ -45,6 +45,8 @@ def test_check_app_in_process(
             str(vulnerable_twin.spec_path),
             "--app",
             "twin_app:app",
+            "--header",
+            "X-API-Key: partner-key-in-process",
             "-f",
             "json",
             "-o",

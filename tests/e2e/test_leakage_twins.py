@@ -69,6 +69,7 @@ def test_vulnerable_twin_gives_exactly_the_expected_leaks(
         ("SD408", "GET /admin/stats", ""),
         ("SD408", "GET /assistant/answer", ""),
         ("SD408", "GET /realtime/ticket", ""),
+        ("SD408", "GET /partner/catalog", ""),
         ("SD501", "PUT /products/{product_id}", ""),
     }
 

@@ -186,6 +186,30 @@ def test_sd207_moves_an_api_key_from_its_header_or_cookie(
     assert [(f.rule, f.key) for f in found] == [("SD207", "access_token")]
 
 
+@pytest.mark.parametrize(
+    ("path", "moved"),
+    [
+        ("/header-keyed", "key-alice"),  # the key, not the token the operation never reads
+        ("/items", "tok-alice-123"),  # the token, not the key the operation never reads
+        ("/cookie-keyed", None),  # the key the operation reads is not among the credentials
+    ],
+)
+def test_sd207_moves_the_credential_of_the_operations_own_scheme(
+    api: ApiModel, path: str, moved: str | None
+) -> None:
+    # a user who gives both: --token tok-alice-123 --header 'X-API-Key: key-alice'
+    both = Credentials.build(token="tok-alice-123", headers=(("X-API-Key", "key-alice"),))
+    base = ctx(api, path)
+    c = dataclasses.replace(
+        base, options=dataclasses.replace(base.options, auth=AuthMaterial(credentials=both))
+    )
+    reqs = list(TokenInQueryAccepted().plan(operation(api, f"GET {path}"), c))
+    assert [r.query for r in reqs] == (
+        [((name, moved),) for name in ("access_token", "token", "api_key")] if moved else []
+    )
+    assert all(r.auth is AuthMode.CUSTOM and r.headers == () for r in reqs)
+
+
 # --------------------------------------------------------------------------- SD201 + SD208
 
 

@@ -30,9 +30,18 @@ from specdiff.probe import ProbeContext, ProbeOptions
 from tests.builders import api_of, exchange, minimal_doc, ok_json, operation
 
 DOC = minimal_doc(
-    {"/me": {"get": {"responses": ok_json({"type": "object"})}}},
+    {
+        "/me": {"get": {"responses": ok_json({"type": "object"})}},
+        "/partner": {"get": {"security": [{"key": []}], "responses": ok_json({"type": "object"})}},
+        "/either": {"get": {"security": [{"key": []}, {"bearer": []}], "responses": ok_json({})}},
+    },
     security=[{"bearer": []}],
-    components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    components={
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "key": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        }
+    },
 )
 STRONG = "k" * 40
 NOW = int(time.time())
@@ -70,6 +79,19 @@ def test_sd203_alg_none_variants_fire_and_stay_silent(api: ApiModel) -> None:
     answers = [exchange(200, {"id": 1}, request=reqs[0]), exchange(401, {}, request=reqs[1])]
     assert [f.key for f in probe.judge(op, c, answers)] == ["alg-none"]
     assert list(probe.plan(op, ctx(api, "opaque-token"))) == []  # not a JWT: silent
+
+
+@pytest.mark.parametrize(
+    "probe", [UnsignedJwtAccepted(), ForgedJwtAccepted(), KeyInjectionAccepted()]
+)
+def test_no_forged_jwt_for_an_operation_that_reads_no_bearer_token(
+    probe: Any, api: ApiModel
+) -> None:
+    # the user gave a JWT for the bearer operations and an X-API-Key for /partner: a forged
+    # JWT goes without that key, so the answer could say nothing about tokens
+    c = ctx(api, hs(CLAIMS))
+    assert list(probe.plan(operation(api, "GET /partner"), c)) == []
+    assert list(probe.plan(operation(api, "GET /either"), c)) != []  # a bearer alternative
 
 
 def test_sd204_forged_variants_and_masked_evidence(api: ApiModel) -> None:

@@ -34,6 +34,7 @@ def test_demo_operations_security_and_lines() -> None:
         "GET /announcements",
         "GET /realtime/ticket",
         "GET /assistant/answer",
+        "GET /partner/catalog",
     ]
     open_ops = {op.key for op in api.operations if not op.secured}
     assert open_ops == {
@@ -54,6 +55,13 @@ def test_demo_operations_security_and_lines() -> None:
     assert get_user.location.file.endswith("openapi.yaml")
     assert get_user.parameters[0].name == "id" and get_user.parameters[0].location == "path"
     assert api.security_schemes["bearerAuth"].scheme == "bearer"
+    partner = api.security_schemes["partnerKey"]
+    assert (partner.type, partner.param_location, partner.param_name) == (
+        "apiKey",
+        "header",
+        "X-API-Key",
+    )
+    assert not partner.takes_bearer and api.security_schemes["openId"].takes_bearer
     openid = api.security_schemes["openId"]
     assert (openid.type, openid.open_id_connect_url) == (
         "openIdConnect",
