@@ -10,7 +10,7 @@ absent-path control) are planned for every operation and sent once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from specdiff.model import (
 from specdiff.mutate import canary, canary_plan, canary_request, provocations
 from specdiff.probe import Probe, ProbeContext, evidence, snippet
 from specdiff.redact import mask_value
-from specdiff.signatures import database_error, debugger, readable_text, stack_trace
+from specdiff.signatures import Match, database_error, debugger, readable_text, stack_trace
 
 __all__ = [
     "PROBES",
@@ -86,6 +86,18 @@ def _errors(ctx: ProbeContext, exchanges: Sequence[Exchange]) -> Iterator[Exchan
     """The baseline's and the probe's own answers with a 4xx/5xx status."""
     answers = ctx.answers(exchanges)
     return (ex for ex in answers if ex.status is not None and ex.status >= 400)
+
+
+def _first_of_each_family(
+    ctx: ProbeContext, exchanges: Sequence[Exchange], detect: Callable[[str], Match | None]
+) -> Iterator[tuple[Exchange, Match]]:
+    """The first error answer in which ``detect`` finds each signature family."""
+    seen: set[str] = set()
+    for ex in _errors(ctx, exchanges):
+        found = detect(readable_text(ex))
+        if found is not None and found.family not in seen:
+            seen.add(found.family)
+            yield ex, found
 
 
 class DebuggerExposed(Probe):
@@ -175,12 +187,7 @@ class StackTrace(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        seen: set[str] = set()
-        for ex in _errors(ctx, exchanges):
-            found = stack_trace(readable_text(ex))
-            if found is None or found.family in seen:
-                continue
-            seen.add(found.family)
+        for ex, found in _first_of_each_family(ctx, exchanges, stack_trace):
             yield self.finding(
                 f"{op.key} answered {ex.status} with a {found.family} stack trace "
                 f"({ex.request.purpose})",
@@ -220,12 +227,7 @@ class DatabaseError(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        seen: set[str] = set()
-        for ex in _errors(ctx, exchanges):
-            found = database_error(readable_text(ex))
-            if found is None or found.family in seen:
-                continue
-            seen.add(found.family)
+        for ex, found in _first_of_each_family(ctx, exchanges, database_error):
             hint = " (a quote broke the SQL: injectable?)" if "quote" in ex.request.purpose else ""
             yield self.finding(
                 f"{op.key} answered {ex.status} with {found.family} error text{hint}",
