@@ -195,7 +195,7 @@ def _accepted_findings(
     probe: Probe, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange], what: str
 ) -> Iterable[Finding]:
     """One finding per accepted variant, keyed by its purpose."""
-    if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok:
+    if not ctx.credential_matters(op):
         return
     for ex in exchanges:
         if accepted(ctx, ex):
@@ -238,7 +238,7 @@ class InvalidTokenAccepted(Probe):
     )
 
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
-        if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok or ctx.baseline is None:
+        if not ctx.credential_matters(op) or ctx.baseline is None:
             return
         base = ctx.baseline
         variants: list[PlannedRequest] = []
@@ -349,7 +349,7 @@ class TokenInQueryAccepted(Probe):
     )
 
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
-        if not op.secured or not ctx.baseline_ok or ctx.anonymous_ok or ctx.baseline is None:
+        if not ctx.credential_matters(op) or ctx.baseline is None:
             return
         value = _own_credential(_schemes(ctx.api, op), ctx.options.auth.credentials)
         if value is None:

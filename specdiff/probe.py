@@ -121,6 +121,11 @@ class ProbeContext:
         """The baseline's answer (when it was sent) followed by ``exchanges``."""
         return [self.baseline_exchange, *exchanges] if self.baseline_exchange else list(exchanges)
 
+    def credential_matters(self, op: Operation) -> bool:
+        """A secured operation whose baseline answered 2xx and that refuses anonymous callers:
+        only there can a mutated or moved credential prove anything (else SD201 says it)."""
+        return op.secured and self.baseline_ok and not self.anonymous_ok
+
     @property
     def baseline_ok(self) -> bool:
         """The baseline was sent and answered 2xx: differential rules may judge."""
