@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -28,9 +27,11 @@ from specdiff.model import (
     SecurityScheme,
     Severity,
 )
+from specdiff.mutate import MALFORMED_JSON, canary
 from specdiff.probe import Listing, Probe, ProbeContext, accepted, body_snippet, evidence
 from specdiff.redact import MASK, mask_value
-from specdiff.schema import Schema
+from specdiff.safety import invalid_id
+from specdiff.variant import Variant, VariantKind
 
 __all__ = [
     "PROBES",
@@ -46,8 +47,8 @@ __all__ = [
 ]
 
 _REFUSED = frozenset({401, 403})
-_INVALID_BODY = "no-credentials-invalid-input"
-"""Purpose of SD201's anonymous, deliberately invalid request to an unsafe operation."""
+_ANONYMOUS = Variant(VariantKind.NO_CREDENTIALS)
+_INVALID_ANONYMOUS = Variant(VariantKind.INVALID_INPUT_ANONYMOUS)
 
 
 class MissingCredentialsAccepted(Probe):
@@ -63,8 +64,9 @@ class MissingCredentialsAccepted(Probe):
     2xx there is judged directly.
 
     Without ``--unsafe``, POST/PUT/PATCH/DELETE are probed too, but so that nothing can change:
-    no credentials AND a body that violates the schema (or, without a body, a path parameter that
-    violates its schema); SD208 judges the same answer.
+    no credentials AND a body no parser accepts (where the operation declares a body), or,
+    without a body, a path parameter that violates its schema; SD208 judges the same answer.
+    With ``--unsafe`` a DELETE's anonymous request goes to a second object specdiff created.
 
     **Breach.** 2xx without credentials. Critical for unsafe methods (an anonymous write).
 
@@ -79,6 +81,7 @@ class MissingCredentialsAccepted(Probe):
     """
 
     code = "SD201"
+    variants = frozenset({VariantKind.NO_CREDENTIALS, VariantKind.INVALID_INPUT_ANONYMOUS})
     remediation = (
         "Require authentication on every operation the document secures. In Flask, prefer a "
         "before_request hook that authenticates everything except an explicit allow-list of "
@@ -91,7 +94,7 @@ class MissingCredentialsAccepted(Probe):
         if not (op.safe or ctx.options.unsafe):
             invalid = invalid_request(op, ctx.baseline)
             if invalid is not None and ctx.options.has_credentials:
-                yield dataclasses.replace(invalid, probe=self.code, purpose=_INVALID_BODY)
+                yield dataclasses.replace(invalid, probe=self.code, variant=_INVALID_ANONYMOUS)
             return
         if not ctx.options.has_credentials or not ctx.baseline_ok:
             return
@@ -99,15 +102,13 @@ class MissingCredentialsAccepted(Probe):
         target = ctx.baseline if op.method != "DELETE" else ctx.spare
         if target is None:
             return
-        yield dataclasses.replace(
-            target, auth=AuthMode.NONE, probe=self.code, purpose="no-credentials"
-        )
+        yield dataclasses.replace(target, auth=AuthMode.NONE, probe=self.code, variant=_ANONYMOUS)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
         for ex in exchanges:
-            if ex.request.purpose == _INVALID_BODY and ex.ok:
+            if ex.request.variant == _INVALID_ANONYMOUS and ex.ok:
                 yield self.finding(
                     f"{op.key} is secured by the document but answered {ex.status} to a request "
                     "without credentials (and with deliberately invalid input)",
@@ -119,7 +120,7 @@ class MissingCredentialsAccepted(Probe):
             return
         assert ctx.baseline_exchange is not None
         if ctx.options.has_credentials:
-            candidates = [ex for ex in exchanges if ex.request.purpose == "no-credentials"]
+            candidates = [ex for ex in exchanges if ex.request.variant == _ANONYMOUS]
             confidence = Confidence.CERTAIN
         else:  # the baseline itself carried no credentials
             candidates = [ctx.baseline_exchange]
@@ -140,20 +141,18 @@ class MissingCredentialsAccepted(Probe):
 
 
 def invalid_request(op: Operation, baseline: PlannedRequest) -> PlannedRequest | None:
-    """An anonymous copy of ``baseline`` that no schema-respecting server can act on.
+    """An anonymous copy of ``baseline`` that no server can act on (the safety policy's own
+    terms, :mod:`specdiff.safety`).
 
-    With a request body: a JSON value of the wrong type. Without one: every path parameter
-    replaced by a value violating its schema (or, unconstrained, by an id that cannot exist).
-    None when neither is possible (an unsafe operation with no body and no path parameter).
+    With a documented request body: JSON no parser accepts. Without one: every path parameter
+    replaced by a value violating its schema, which no object can have. None when neither is
+    possible (an unsafe operation with no body and no path parameter).
     """
     if op.request_body is not None and op.request_body.content:
-        media = op.request_body.content[0]
-        types = media.schema.resolved().types if media.schema is not None else frozenset()
-        body = b"[]" if not types or "object" in types else b"{}"
         headers = tuple((n, v) for n, v in baseline.headers if n.lower() != "content-type")
         return dataclasses.replace(
             baseline,
-            body=body,
+            body=MALFORMED_JSON,
             headers=(*headers, ("Content-Type", "application/json")),
             auth=AuthMode.NONE,
         )
@@ -162,15 +161,8 @@ def invalid_request(op: Operation, baseline: PlannedRequest) -> PlannedRequest |
         return None
     path = op.path
     for param in params:
-        path = path.replace("{" + param.name + "}", _invalid_value(param.schema))
+        path = path.replace("{" + param.name + "}", invalid_id(param.schema))
     return dataclasses.replace(baseline, path=path, body=None, auth=AuthMode.NONE)
-
-
-def _invalid_value(schema: Schema | None) -> str:
-    types = schema.resolved().types if schema is not None else frozenset()
-    if types & {"integer", "number"}:
-        return "specdiff-not-a-number"
-    return "specdiff-invalid-0000"
 
 
 def _schemes(api: ApiModel, op: Operation) -> list[SecurityScheme]:
@@ -181,13 +173,15 @@ def _schemes(api: ApiModel, op: Operation) -> list[SecurityScheme]:
 
 
 def _filler(op: Operation, n: int) -> str:
-    """A deterministic random-looking credential no server issued."""
-    return "specdiff" + hashlib.sha256(f"{op.key}/{n}".encode()).hexdigest()[:32]
+    """A deterministic credential no server issued: a canary (SD404 looks for it in answers)."""
+    return canary(op.key, "made-up", str(n))
 
 
-def _custom(baseline: PlannedRequest, probe: str, purpose: str, **changes: Any) -> PlannedRequest:
+def _custom(
+    baseline: PlannedRequest, probe: str, variant: Variant, **changes: Any
+) -> PlannedRequest:
     return dataclasses.replace(
-        baseline, auth=AuthMode.CUSTOM, probe=probe, purpose=purpose, **changes
+        baseline, auth=AuthMode.CUSTOM, probe=probe, variant=variant, **changes
     )
 
 
@@ -232,6 +226,16 @@ class InvalidTokenAccepted(Probe):
     """
 
     code = "SD202"
+    variants = frozenset(
+        {
+            VariantKind.RANDOM_TOKEN,
+            VariantKind.MALFORMED_TOKEN,
+            VariantKind.WRONG_SCHEME_WORD,
+            VariantKind.WRONG_BASIC_PAIR,
+            VariantKind.RANDOM_API_KEY,
+        }
+    )
+    plan_after = frozenset({VariantKind.NO_CREDENTIALS})  # credential_matters reads it
     remediation = (
         "Verify every credential against what the API issued (signature and claims of a JWT, a "
         "lookup of an API key, a constant-time password check) and fail closed on any error."
@@ -244,31 +248,33 @@ class InvalidTokenAccepted(Probe):
         variants: list[PlannedRequest] = []
         for scheme in _schemes(ctx.api, op):
             if scheme.takes_bearer:
-                for purpose, value in (
-                    ("random-token", f"Bearer {_filler(op, 1)}"),
-                    ("malformed-token", "Bearer specdiff.%%%.malformed"),
-                    ("wrong-scheme-word", f"Token {_filler(op, 2)}"),
+                for kind, value in (
+                    (VariantKind.RANDOM_TOKEN, f"Bearer {_filler(op, 1)}"),
+                    (VariantKind.MALFORMED_TOKEN, "Bearer specdiff.%%%.malformed"),
+                    (VariantKind.WRONG_SCHEME_WORD, f"Token {_filler(op, 2)}"),
                 ):
                     headers = (*base.headers, ("Authorization", value))
-                    variants.append(_custom(base, self.code, purpose, headers=headers))
+                    variants.append(_custom(base, self.code, Variant(kind), headers=headers))
             elif scheme.type == "http" and scheme.scheme == "basic":
-                pair = base64.b64encode(b"specdiff:not-the-password").decode()
+                pair = base64.b64encode(f"{_filler(op, 4)}:not-the-password".encode()).decode()
                 headers = (*base.headers, ("Authorization", f"Basic {pair}"))
-                variants.append(_custom(base, self.code, "wrong-basic-pair", headers=headers))
+                wrong_pair = Variant(VariantKind.WRONG_BASIC_PAIR)
+                variants.append(_custom(base, self.code, wrong_pair, headers=headers))
             elif scheme.type == "apiKey" and scheme.param_name:
                 variants.append(self._api_key(base, scheme, _filler(op, 3)))
         yield from variants[:3]
 
     def _api_key(self, base: PlannedRequest, scheme: SecurityScheme, value: str) -> PlannedRequest:
         assert scheme.param_name is not None
+        random_key = Variant(VariantKind.RANDOM_API_KEY)
         if scheme.param_location == "query":
             query = (*base.query, (scheme.param_name, value))
-            return _custom(base, self.code, "random-api-key", query=query)
+            return _custom(base, self.code, random_key, query=query)
         if scheme.param_location == "cookie":
             header = ("Cookie", f"{scheme.param_name}={value}")
-            return _custom(base, self.code, "random-api-key", headers=(*base.headers, header))
+            return _custom(base, self.code, random_key, headers=(*base.headers, header))
         headers = (*base.headers, (scheme.param_name, value))
-        return _custom(base, self.code, "random-api-key", headers=headers)
+        return _custom(base, self.code, random_key, headers=headers)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
@@ -343,6 +349,8 @@ class TokenInQueryAccepted(Probe):
     """
 
     code = "SD207"
+    variants = frozenset({VariantKind.TOKEN_IN_QUERY})
+    plan_after = frozenset({VariantKind.NO_CREDENTIALS})  # credential_matters reads it
     remediation = (
         "Accept the credential only where the document declares it (the Authorization or API "
         "key header); remove any fallback to request.args such as ?token= or ?access_token=."
@@ -355,7 +363,10 @@ class TokenInQueryAccepted(Probe):
         if value is None:
             return
         for name in _QUERY_NAMES:
-            yield _custom(ctx.baseline, self.code, name, query=(*ctx.baseline.query, (name, value)))
+            moved = Variant(VariantKind.TOKEN_IN_QUERY, name)
+            yield _custom(
+                ctx.baseline, self.code, moved, query=(*ctx.baseline.query, (name, value))
+            )
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
@@ -369,23 +380,27 @@ class TokenInQueryAccepted(Probe):
 class CheckedAfterValidation(Probe):
     """SD208 auth.checked-after-validation: input is processed before authentication.
 
-    **Promise.** A secured unsafe operation (POST/PUT/PATCH/DELETE) refuses strangers before it
-    looks at what they sent.
+    **Promise.** A secured operation refuses strangers before it looks at what they sent.
 
-    **Probe.** None of its own: SD201 sends every secured unsafe operation, without
-    ``--unsafe``, a request with no credentials and a body that violates the schema (or, with
-    no body, an invalid path parameter). Nothing can be created or deleted.
+    **Probe.** None of its own: it judges every answer of the run to a request without
+    credentials to a secured operation, whichever rule sent it: SD201's request to an unsafe
+    operation with a body no parser accepts (or an invalid path id), the error provocations
+    that go anonymously without ``--unsafe``, an anonymous request with an invalid parameter.
+    Nothing can be created or deleted by them.
 
-    **Breach.** That request answers 400 or 422: the server parsed and validated the input of
-    an unauthenticated caller (2xx is SD201 at critical severity).
+    **Breach.** Such a request answers 400 or 422: the server parsed and validated the input of
+    an unauthenticated caller (2xx is SD201 at critical severity). One finding per operation.
 
-    **Quiet when.** The answer is 401/403 (auth first), 404, or anything else.
+    **Quiet when.** The answer is 401/403 (auth first), 404, or anything else; the request went
+    to the plain-HTTP twin (a "use HTTPS" 400 says nothing about authentication); the
+    operation is open.
 
     **Remediation.** Authenticate first: in Flask, put the auth decorator outermost (or use a
     ``before_request`` hook) so validation never runs for anonymous callers.
     """
 
     code = "SD208"
+    evidence = "pool"
     remediation = (
         "Authenticate before validating: make the auth check the outermost decorator or a "
         "before_request hook, so anonymous input is never parsed."
@@ -394,14 +409,21 @@ class CheckedAfterValidation(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        for ex in ctx.earlier:
-            if ex.request.purpose == _INVALID_BODY and ex.status in (400, 422):
+        if not op.secured:
+            return
+        for ex in exchanges:
+            req = ex.request
+            if req.auth is not AuthMode.NONE or req.target != "primary":
+                continue
+            if ex.status in (400, 422):
                 yield self.finding(
                     f"{op.key} answered {ex.status} to an unauthenticated request with invalid "
-                    "input: it validated the input before it checked authentication",
+                    f"input ({req.purpose}): it validated the input before it checked "
+                    "authentication",
                     evidence=evidence(ex, body_snippet(ex, 300)),
                     confidence=Confidence.CERTAIN,
                 )
+                return
 
 
 # --------------------------------------------------------------------------- SD209
@@ -417,12 +439,12 @@ _VOLATILE = re.compile(
     r"\d{4}-\d\d-\d\dt[\d:.]+z?|[0-9a-f]{16,}|\d+",
     re.IGNORECASE,
 )
-_ORACLE_PURPOSES = {
-    "no-credentials": "missing",
-    "malformed-token": "malformed",
-    "flipped-signature": "bad-signature",
-    "expired-token": "expired",
-    "exp-past": "expired",
+_ORACLE_KINDS = {
+    VariantKind.NO_CREDENTIALS: "missing",
+    VariantKind.MALFORMED_TOKEN: "malformed",
+    VariantKind.FLIPPED_SIGNATURE: "bad-signature",
+    VariantKind.EXPIRED_TOKEN: "expired",
+    VariantKind.EXP_PAST: "expired",
 }
 
 
@@ -431,9 +453,9 @@ class ErrorOracle(Probe):
 
     **Promise.** A refused credential is refused the same way whatever was wrong with it.
 
-    **Probe.** None of its own: it compares the 401/403 bodies that SD201 (missing credential),
-    SD202 (malformed token), SD204 (badly signed JWT) and SD205 (expired token, when one is
-    known) already received for the operation.
+    **Probe.** None of its own: it compares the 401/403 bodies of the operation's evidence pool
+    to a missing credential, a malformed token, a badly signed JWT and an expired token (when
+    one is known), whichever rule asked for them (SD201, SD202, SD204, SD205).
 
     **Breach.** The bodies differ once volatile parts (request ids, timestamps, numbers) are
     removed, and a body names the cause: ``expired``, ``signature``, ``padding``, ``segments``,
@@ -458,10 +480,9 @@ class ErrorOracle(Probe):
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
         refusals: dict[str, Exchange] = {}
-        for ex in ctx.earlier:
-            label = _ORACLE_PURPOSES.get(ex.request.purpose)
-            if label and ex.status in _REFUSED:
-                refusals.setdefault(label, ex)
+        for ex in ctx.answers_to(*_ORACLE_KINDS):
+            if ex.status in _REFUSED:
+                refusals.setdefault(_ORACLE_KINDS[ex.request.variant.kind], ex)
         if len(refusals) < 2:
             return
         shapes = {label: _VOLATILE.sub("#", ex.text.lower()) for label, ex in refusals.items()}
@@ -475,7 +496,7 @@ class ErrorOracle(Probe):
         }
         if not telling:
             return
-        label, ex = sorted(telling.items())[0]
+        _, ex = sorted(telling.items())[0]
         texts = "\n".join(f"{lab}: {body_snippet(e, 120)}" for lab, e in sorted(refusals.items()))
         ev = evidence(ex, texts)
         sent = dict(ex.sent_headers).get("Authorization", "").partition(" ")[2]
@@ -513,6 +534,7 @@ class UndocumentedRequirement(Probe):
 
     code = "SD210"
     confidence = Confidence.CERTAIN
+    variants = frozenset({VariantKind.NO_CREDENTIALS})
     remediation = (
         "Make the document and the code agree: declare the operation's security requirement, "
         "or remove the authentication check from a route that is meant to be open."
@@ -522,7 +544,7 @@ class UndocumentedRequirement(Probe):
         if op.secured or not op.safe or ctx.baseline is None or not ctx.options.has_credentials:
             return
         yield dataclasses.replace(
-            ctx.baseline, auth=AuthMode.NONE, probe=self.code, purpose="no-credentials"
+            ctx.baseline, auth=AuthMode.NONE, probe=self.code, variant=_ANONYMOUS
         )
 
     def judge(
@@ -580,6 +602,7 @@ class ScopeNotEnforced(Probe):
     """
 
     code = "SD211"
+    variants = frozenset({VariantKind.LOW_SCOPE})
     remediation = (
         "Check the token's scopes on every route whose security requirement names them and "
         'answer 403 (WWW-Authenticate: Bearer error="insufficient_scope") when one is missing.'
@@ -598,7 +621,7 @@ class ScopeNotEnforced(Probe):
         if not ctx.baseline_ok or ctx.baseline is None or not self._applies(op, ctx)[0]:
             return
         yield dataclasses.replace(
-            ctx.baseline, identity="low", probe=self.code, purpose="low-privilege"
+            ctx.baseline, identity="low", probe=self.code, variant=Variant(VariantKind.LOW_SCOPE)
         )
 
     def judge(
@@ -687,6 +710,7 @@ class BrokenObjectLevelAuthorization(Probe):
     """
 
     code = "SD212"
+    variants = frozenset({VariantKind.IDENTITY_B})
     remediation = (
         "Authorize every object access against the caller: look objects up by id AND owner "
         "(e.g. filter_by(id=order_id, owner_id=current_user.id)) and answer 404 otherwise."
@@ -695,7 +719,9 @@ class BrokenObjectLevelAuthorization(Probe):
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
         if not self._applies(op, ctx) or ctx.baseline is None:
             return
-        yield dataclasses.replace(ctx.baseline, identity="b", probe=self.code, purpose="identity-b")
+        yield dataclasses.replace(
+            ctx.baseline, identity="b", probe=self.code, variant=Variant(VariantKind.IDENTITY_B)
+        )
 
     def _applies(self, op: Operation, ctx: ProbeContext) -> bool:
         return (
@@ -811,6 +837,7 @@ class WeakIssuedToken(Probe):
     """
 
     code = "SD213"
+    variants = frozenset({VariantKind.SECOND_ISSUE})
     remediation = (
         "Issue tokens from a cryptographic random source with at least 128 bits of entropy, "
         "e.g. secrets.token_urlsafe(32); never counters, timestamps or short codes."
@@ -821,7 +848,9 @@ class WeakIssuedToken(Probe):
             return
         assert ctx.baseline_exchange is not None
         if _issued_tokens(ctx.baseline_exchange.json()):
-            yield dataclasses.replace(ctx.baseline, probe=self.code, purpose="second-issue")
+            yield dataclasses.replace(
+                ctx.baseline, probe=self.code, variant=Variant(VariantKind.SECOND_ISSUE)
+            )
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]

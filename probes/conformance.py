@@ -1,7 +1,8 @@
 """Conformance and misconfiguration rules (SD5xx): methods, errors, input checks, CORS, 401s.
 
-SD502 and SD503 judge the same error provocations as the leakage family (the engine sends each
-distinct request once); SD505 judges the canary-credential request of SD404.
+SD502 judges every answer of each operation's evidence pool; SD503 the error provocations it
+shares with the leakage family (the engine sends each distinct request once); SD505 judges the
+canary-credential request of SD404.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from specdiff.model import (
 )
 from specdiff.mutate import MALFORMED_JSON, canary_plan, mutations, provocations
 from specdiff.probe import Probe, ProbeContext, evidence, snippet
+from specdiff.safety import absent_id
+from specdiff.variant import PROVOCATIONS, Variant, VariantKind
 
 __all__ = [
     "PROBES",
@@ -47,9 +50,12 @@ class UndocumentedMethodAccepted(Probe):
     405 (or 404).
 
     **Probe.** For each documented path (once, whatever number of operations it has), the
-    methods it does not declare among OPTIONS, TRACE, PUT, PATCH and DELETE. OPTIONS and TRACE
-    go without credentials; PUT and PATCH carry the user's credentials and a body that cannot be
-    parsed (truncated JSON), so nothing can be written; DELETE only with ``--unsafe``.
+    methods it does not declare among OPTIONS, TRACE, PUT, PATCH and DELETE, all without
+    credentials. OPTIONS and TRACE go to the operation's path. PUT, PATCH and DELETE (never an
+    authenticated one, even with ``--unsafe``) go to the path with every parameter naming an
+    object that certainly does not exist (a huge integer, a UUID no server issued), PUT and
+    PATCH with a body that cannot be parsed (truncated JSON): nothing can be written or removed.
+    A path without parameters gets PUT and PATCH only with ``--unsafe``, and no DELETE.
 
     **Breach.** A 2xx answer (TRACE: the request echo that enables cross-site tracing).
 
@@ -62,6 +68,7 @@ class UndocumentedMethodAccepted(Probe):
 
     code = "SD501"
     confidence = Confidence.CERTAIN
+    variants = frozenset({VariantKind.UNDOCUMENTED_METHOD})
     remediation = (
         "Route only the documented methods (Flask: methods=['GET']), disable TRACE at the server "
         "or proxy, and delete leftover handlers."
@@ -72,22 +79,32 @@ class UndocumentedMethodAccepted(Probe):
             return
         declared = {o.method for o in ctx.api.operations if o.path == op.path}
         base = dataclasses.replace(
-            ctx.baseline, query=(), body=None, probe=self.code, purpose="undocumented-method"
+            ctx.baseline,
+            query=(),
+            body=None,
+            auth=AuthMode.NONE,
+            probe=self.code,
+            variant=Variant(VariantKind.UNDOCUMENTED_METHOD),
         )
         accept = tuple(h for h in base.headers if h[0].lower() == "accept")
+        absent = _absent_path(op)
         for method in ("OPTIONS", "TRACE", "PUT", "PATCH", "DELETE"):
-            if method in declared or (method == "DELETE" and not ctx.options.unsafe):
+            if method in declared:
                 continue
             if method in ("OPTIONS", "TRACE"):
-                yield dataclasses.replace(base, method=method, headers=accept, auth=AuthMode.NONE)
-            elif method == "DELETE":
                 yield dataclasses.replace(base, method=method, headers=accept)
+            elif absent is None and (method == "DELETE" or not ctx.options.unsafe):
+                continue
+            elif method == "DELETE" and absent is not None:
+                yield dataclasses.replace(base, method=method, path=absent, headers=accept)
             else:
                 headers = (*accept, ("Content-Type", "application/json"))
-                # without --unsafe: anonymous, and a body no parser can turn into data
-                auth = base.auth if ctx.options.unsafe else AuthMode.NONE
                 yield dataclasses.replace(
-                    base, method=method, headers=headers, body=MALFORMED_JSON, auth=auth
+                    base,
+                    method=method,
+                    path=absent or base.path,
+                    headers=headers,
+                    body=MALFORMED_JSON,
                 )
 
     def judge(
@@ -107,16 +124,30 @@ class UndocumentedMethodAccepted(Probe):
             )
 
 
+def _absent_path(op: Operation) -> str | None:
+    """``op``'s path with every parameter naming an object that certainly does not exist; None
+    for a path without parameters."""
+    if "{" not in op.path:
+        return None
+    schemas = {p.name: p.schema for p in op.parameters if p.location == "path"}
+    path = op.path
+    for name in schemas:
+        path = path.replace("{" + name + "}", absent_id(schemas[name]))
+    return path if "{" not in path else None
+
+
 class ServerError(Probe):
     """SD502 conformance.server-error: a request makes the server fail.
 
     **Promise.** Invalid input is answered with a 4xx that says what is wrong; a 5xx means the
     server broke (an unhandled exception, often with a leak or a crash behind it).
 
-    **Probe.** The baseline and the error provocations shared with SD402/SD403 (wrong type,
-    malformed JSON, missing field, quote and backslash, overlong value, wrong Content-Type).
+    **Probe.** The error provocations shared with SD402/SD403 (wrong type, malformed JSON,
+    missing field, quote and backslash, overlong value, wrong Content-Type); it judges every
+    answer of the operation's evidence pool, whichever rule asked for it (the baseline, missing
+    or forged credentials, the plain-HTTP twin ...), each distinct request once.
 
-    **Breach.** Any 5xx answer.
+    **Breach.** Any 5xx answer. One finding per operation.
 
     **Quiet when.** Every answer is below 500; a 503 with ``Retry-After`` (overload or
     maintenance, already retried by the runner).
@@ -127,6 +158,8 @@ class ServerError(Probe):
 
     code = "SD502"
     confidence = Confidence.CERTAIN
+    evidence = "pool"
+    variants = PROVOCATIONS
     remediation = (
         "Validate input before use and answer 400/422 for bad input; add a catch-all error "
         "handler so unexpected exceptions do not surface as bare 500s."
@@ -138,7 +171,7 @@ class ServerError(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        for ex in ctx.answers(exchanges):
+        for ex in exchanges:
             if ex.status is None or ex.status < 500:
                 continue
             if ex.status == 503 and ex.header("retry-after") is not None:
@@ -172,6 +205,7 @@ class InvalidInputAccepted(Probe):
     """
 
     code = "SD503"
+    variants = PROVOCATIONS
     remediation = (
         "Validate requests against the documented schemas before the handler runs (e.g. "
         "openapi-core's Flask decorator or pydantic models) and reject with 400/422."
@@ -186,11 +220,11 @@ class InvalidInputAccepted(Probe):
         if ctx.baseline is None:
             return
         known = {
-            m.purpose: m
+            m.variant: m
             for m in mutations(op, ctx.baseline, unsafe=ctx.options.unsafe, probe=self.code)
         }
         for ex in exchanges:
-            mutation = known.get(ex.request.purpose)
+            mutation = known.get(ex.request.variant)
             if mutation is None or not mutation.invalid or not ex.ok or _error_body(ex):
                 continue
             yield self.finding(
@@ -228,6 +262,7 @@ class CorsMisconfigured(Probe):
 
     code = "SD504"
     scope = "host"
+    variants = frozenset({VariantKind.CORS_ORIGIN})
     confidence = Confidence.CERTAIN
     remediation = (
         "Allow an explicit list of trusted origins, never reflect Origin or allow 'null' "
@@ -242,7 +277,7 @@ class CorsMisconfigured(Probe):
                 ctx.baseline,
                 headers=(*ctx.baseline.headers, ("Origin", sent)),
                 probe=self.code,
-                purpose=f"cors-origin:{sent}",
+                variant=Variant(VariantKind.CORS_ORIGIN, f"cors-origin:{sent}"),
             )
 
     def judge(
@@ -284,6 +319,7 @@ class MissingWwwAuthenticate(Probe):
 
     code = "SD505"
     scope = "host"
+    variants = frozenset({VariantKind.CANARY_CREDENTIAL})
     confidence = Confidence.CERTAIN
     remediation = (
         'Name the scheme on every 401: WWW-Authenticate: Bearer realm="api" (Flask: set it '

@@ -48,6 +48,7 @@ from specdiff.probe import (
     evidence,
 )
 from specdiff.redact import MASK, mask_value
+from specdiff.variant import MADE_UP_CREDENTIALS, Variant, VariantKind
 
 __all__ = [
     "PROBES",
@@ -78,14 +79,14 @@ def _takes_bearer(ctx: ProbeContext, op: Operation) -> bool:
     return any(s is None or s.takes_bearer for s in schemes)
 
 
-def _with_token(ctx: ProbeContext, probe: str, purpose: str, token: str) -> PlannedRequest:
+def _with_token(ctx: ProbeContext, probe: str, variant: Variant, token: str) -> PlannedRequest:
     assert ctx.baseline is not None
     return dataclasses.replace(
         ctx.baseline,
         headers=(*ctx.baseline.headers, ("Authorization", f"Bearer {token}")),
         auth=AuthMode.CUSTOM,
         probe=probe,
-        purpose=purpose,
+        variant=variant,
     )
 
 
@@ -97,37 +98,32 @@ def _masked(ev: Evidence, secret_tokens: Iterable[str]) -> Evidence:
     return dataclasses.replace(ev, request=request, curl=curl)
 
 
-_MADE_UP_CREDENTIAL = frozenset(
-    ("SD202", purpose) for purpose in ("random-token", "malformed-token", "wrong-scheme-word")
-)
-"""SD202's credentials no server issued: accepted, the operation checks no token at all."""
-_SIGNATURE_IGNORED = _MADE_UP_CREDENTIAL | {("SD204", "flipped-signature")}
+_SIGNATURE_IGNORED = MADE_UP_CREDENTIALS | {VariantKind.FLIPPED_SIGNATURE}
 """Accepted, the operation does not check the signature: anyone can mint any token."""
 
 
 class _JwtVariantProbe(Probe):
     """Plans variants of the user's JWT on secured operations with a 2xx baseline; judges 2xx.
 
-    A rule stays silent where an earlier, simpler attack already got in (``said_by``): one
-    root cause, one finding family, and fewer requests.
+    A rule stays silent where a simpler attack already got in (``said_by``): one root cause,
+    one finding family, and fewer requests. It plans after those variants were answered
+    (``plan_after``), whichever probe asked for them.
     """
 
     what: str = ""
     masks_tokens: bool = False
     """The variants are validly signed for a vulnerable server: never show them."""
-    said_by: ClassVar[frozenset[tuple[str, str]]] = _MADE_UP_CREDENTIAL
-    """Earlier (probe, purpose) variants whose acceptance already says all this rule would."""
+    said_by: ClassVar[frozenset[VariantKind]] = MADE_UP_CREDENTIALS
+    """Variants whose acceptance already says all this rule would (besides no credential)."""
+    plan_after = MADE_UP_CREDENTIALS | {VariantKind.NO_CREDENTIALS}
 
     def said_already(self, ctx: ProbeContext) -> bool:
-        """No credential (SD201) or a weaker forgery (``said_by``) already answered like the
-        baseline on this operation."""
-        return ctx.anonymous_ok or any(
-            (ex.request.probe, ex.request.purpose) in self.said_by and accepted(ctx, ex)
-            for ex in ctx.earlier
-        )
+        """No credential or a weaker forgery (``said_by``) already answered like the baseline
+        on this operation."""
+        return ctx.anonymous_ok or ctx.accepted_any(*self.said_by)
 
-    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
-        """(purpose, token) pairs."""
+    def forgeries(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[Variant, str]]:
+        """(variant, forged token) pairs."""
         return ()
 
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
@@ -136,8 +132,8 @@ class _JwtVariantProbe(Probe):
             return
         if self.said_already(ctx) or not _takes_bearer(ctx, op):
             return
-        for purpose, forged in self.variants(token, ctx):
-            yield _with_token(ctx, self.code, purpose, forged)
+        for variant, forged in self.forgeries(token, ctx):
+            yield _with_token(ctx, self.code, variant, forged)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
@@ -178,15 +174,16 @@ class UnsignedJwtAccepted(_JwtVariantProbe):
     """
 
     code = "SD203"
+    variants = frozenset({VariantKind.ALG_NONE})
     what = "an unsigned (alg none) copy of the user's JWT"
     remediation = (
         'Verify with a fixed algorithm list, e.g. jwt.decode(token, key, algorithms=["HS256"]) '
         "with PyJWT; never trust the token's alg header, never accept alg none."
     )
 
-    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+    def forgeries(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[Variant, str]]:
         for word in ("none", "None", "NONE"):
-            yield f"alg-{word}", alg_none(token, word)
+            yield Variant(VariantKind.ALG_NONE, f"alg-{word}"), alg_none(token, word)
 
 
 class ForgedJwtAccepted(_JwtVariantProbe):
@@ -209,6 +206,7 @@ class ForgedJwtAccepted(_JwtVariantProbe):
     """
 
     code = "SD204"
+    variants = frozenset({VariantKind.FORGED_PAYLOAD, VariantKind.FLIPPED_SIGNATURE})
     what = "a forged copy of the user's JWT"
     masks_tokens = True  # both variants carry (most of) the user's real signature
     remediation = (
@@ -216,11 +214,11 @@ class ForgedJwtAccepted(_JwtVariantProbe):
         'options={"verify_signature": False} and jwt.get_unverified_claims() from request paths.'
     )
 
-    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+    def forgeries(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[Variant, str]]:
         if token.alg.lower() == "none":
             return
-        yield "forged-payload", forged_payload(token)
-        yield "flipped-signature", flipped_signature(token)
+        yield Variant(VariantKind.FORGED_PAYLOAD), forged_payload(token)
+        yield Variant(VariantKind.FLIPPED_SIGNATURE), flipped_signature(token)
 
 
 class ExpiredTokenAccepted(_JwtVariantProbe):
@@ -249,7 +247,11 @@ class ExpiredTokenAccepted(_JwtVariantProbe):
     """
 
     code = "SD205"
+    variants = frozenset(
+        {VariantKind.EXPIRED_TOKEN, VariantKind.EXP_PAST, VariantKind.CLAIM_FORGERY}
+    )
     said_by = _SIGNATURE_IGNORED
+    plan_after = _SIGNATURE_IGNORED | {VariantKind.NO_CREDENTIALS}
     what = "a JWT that is expired or invalid by its claims"
     masks_tokens = True
     remediation = (
@@ -257,22 +259,27 @@ class ExpiredTokenAccepted(_JwtVariantProbe):
         'audience=..., issuer=..., options={"require": ["exp"]}) and never verify_exp=False.'
     )
 
-    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+    def forgeries(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[Variant, str]]:
         auth = ctx.options.auth
         if auth.expired_token:
-            yield "expired-token", auth.expired_token
+            yield Variant(VariantKind.EXPIRED_TOKEN), auth.expired_token
         secret = auth.jwt_secret
         if not secret or not verifies_with(token, secret):
             return
         now = int(time.time())
         claims = token.claims
-        yield "exp-past", resign(token, secret, {**claims, "exp": now - 3600})
-        yield "nbf-future", resign(token, secret, {**claims, "nbf": now + 3600})
+        yield Variant(VariantKind.EXP_PAST), resign(token, secret, {**claims, "exp": now - 3600})
+        forged = Variant(VariantKind.CLAIM_FORGERY, "nbf-future")
+        yield forged, resign(token, secret, {**claims, "nbf": now + 3600})
         without_exp = {k: v for k, v in claims.items() if k != "exp"}
-        yield "no-exp", resign(token, secret, without_exp)
+        yield Variant(VariantKind.CLAIM_FORGERY, "no-exp"), resign(token, secret, without_exp)
         for claim in ("aud", "iss"):
             if claim in claims:
-                yield f"wrong-{claim}", resign(token, secret, {**claims, claim: "specdiff.invalid"})
+                wrong = {**claims, claim: "specdiff.invalid"}
+                yield (
+                    Variant(VariantKind.CLAIM_FORGERY, f"wrong-{claim}"),
+                    resign(token, secret, wrong),
+                )
 
 
 class KeyInjectionAccepted(_JwtVariantProbe):
@@ -300,7 +307,9 @@ class KeyInjectionAccepted(_JwtVariantProbe):
     """
 
     code = "SD215"
+    variants = frozenset({VariantKind.KEY_INJECTION})
     said_by = _SIGNATURE_IGNORED
+    plan_after = _SIGNATURE_IGNORED | {VariantKind.NO_CREDENTIALS}
     what = "a JWT signed with a key of specdiff's choosing"
     remediation = (
         "Verify tokens only with keys from your own configuration or JWKS; ignore jwk, jku and "
@@ -308,10 +317,10 @@ class KeyInjectionAccepted(_JwtVariantProbe):
         "SQL text), and pin the accepted algorithms."
     )
 
-    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
-        yield "embedded-jwk", jwk_injected(token)
-        for purpose, kid, key in KID_INJECTIONS:
-            yield purpose, kid_injected(token, kid, key)
+    def forgeries(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[Variant, str]]:
+        yield Variant(VariantKind.KEY_INJECTION, "embedded-jwk"), jwk_injected(token)
+        for label, kid, key in KID_INJECTIONS:
+            yield Variant(VariantKind.KEY_INJECTION, label), kid_injected(token, kid, key)
 
 
 class AlgConfusionAccepted(_JwtVariantProbe):
@@ -336,7 +345,9 @@ class AlgConfusionAccepted(_JwtVariantProbe):
     """
 
     code = "SD216"
+    variants = frozenset({VariantKind.ALG_CONFUSION})
     said_by = _SIGNATURE_IGNORED
+    plan_after = _SIGNATURE_IGNORED | {VariantKind.NO_CREDENTIALS}
     what = "the user's JWT re-signed HS256 with the server's public key"
     masks_tokens = True
     remediation = (
@@ -344,7 +355,7 @@ class AlgConfusionAccepted(_JwtVariantProbe):
         'algorithms=["RS256"]); never allow HS* with a key that is public.'
     )
 
-    def variants(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[str, str]]:
+    def forgeries(self, token: Jwt, ctx: ProbeContext) -> Iterable[tuple[Variant, str]]:
         keys = ctx.options.auth.jwks
         if not keys or token.alg[:2] not in ("RS", "PS", "ES"):
             return
@@ -352,7 +363,7 @@ class AlgConfusionAccepted(_JwtVariantProbe):
         key = next((k for k in keys if kid is not None and k.get("kid") == kid), keys[0])
         forged = hs256_with_public_key(token, key)
         if forged is not None:
-            yield "hs256-public-key", forged
+            yield Variant(VariantKind.ALG_CONFUSION), forged
 
 
 def _scheme_location(api: ApiModel) -> Location | None:

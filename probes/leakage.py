@@ -2,9 +2,10 @@
 
 Error provocation: SD401, SD402, SD403 (and SD502/SD503 in the conformance family) plan the same
 invalid variants of each operation's baseline (:func:`specdiff.mutate.mutations`); the engine sends
-each distinct request once and every rule judges the answers. Unsafe methods get only variants
-whose body cannot be parsed unless ``--unsafe``. Host-wide requests (well-known paths, the
-absent-path control) are planned for every operation and sent once.
+each distinct request once. SD401, SD402, SD403 and SD404 then judge every answer of the
+operation's evidence pool, whichever rule asked for it. Unsafe methods get only variants whose
+body cannot be parsed unless ``--unsafe``. Host-wide requests (well-known paths, the absent-path
+control) are planned for every operation and sent once.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from specdiff.model import (
     PlannedRequest,
     Severity,
 )
-from specdiff.mutate import canary, canary_plan, canary_request, provocations
+from specdiff.mutate import canaries_sent, canary, canary_plan, provocations
 from specdiff.probe import Probe, ProbeContext, evidence, snippet
 from specdiff.redact import mask_value
 from specdiff.signatures import Match, database_error, debugger, readable_text, stack_trace
+from specdiff.variant import PROVOCATIONS, Variant, VariantKind
 
 __all__ = [
     "PROBES",
@@ -67,14 +69,14 @@ def absent_path() -> str:
     return "/specdiff-absent-" + canary("absent-path")[8:20]
 
 
-def _host_get(path: str, code: str, purpose: str) -> PlannedRequest:
+def _host_get(path: str, code: str, kind: VariantKind) -> PlannedRequest:
     return PlannedRequest(
         "GET",
         path,
         headers=(("Accept", "application/json, text/html;q=0.9, */*;q=0.5"),),
         auth=AuthMode.NONE,
         probe=code,
-        purpose=purpose,
+        variant=Variant(kind),
     )
 
 
@@ -82,18 +84,14 @@ def _provocations(op: Operation, ctx: ProbeContext, code: str) -> list[PlannedRe
     return provocations(op, ctx.baseline, unsafe=ctx.options.unsafe, probe=code)
 
 
-def _errors(ctx: ProbeContext, exchanges: Sequence[Exchange]) -> Iterator[Exchange]:
-    """The baseline's and the probe's own answers with a 4xx/5xx status."""
-    answers = ctx.answers(exchanges)
-    return (ex for ex in answers if ex.status is not None and ex.status >= 400)
-
-
 def _first_of_each_family(
-    ctx: ProbeContext, exchanges: Sequence[Exchange], detect: Callable[[str], Match | None]
+    exchanges: Sequence[Exchange], detect: Callable[[str], Match | None]
 ) -> Iterator[tuple[Exchange, Match]]:
-    """The first error answer in which ``detect`` finds each signature family."""
+    """The first error answer (4xx/5xx) in which ``detect`` finds each signature family."""
     seen: set[str] = set()
-    for ex in _errors(ctx, exchanges):
+    for ex in exchanges:
+        if ex.status is None or ex.status < 400:
+            continue
         found = detect(readable_text(ex))
         if found is not None and found.family not in seen:
             seen.add(found.family)
@@ -108,8 +106,9 @@ class DebuggerExposed(Probe):
 
     **Probe.** The error provocations of every operation (shared with SD402/SD403/SD502/SD503),
     plus, once per host, GET without credentials on the consoles ``/console`` (Werkzeug) and
-    ``/h2-console/`` and on an absent path (Django's debug 404). specdiff never sends anything to
-    a console: no ``cmd``, no PIN, no ``__debugger__`` request.
+    ``/h2-console/`` and on an absent path (Django's debug 404). Every answer of the run is
+    judged, whichever rule asked for it. specdiff never sends anything to a console: no
+    ``cmd``, no PIN, no ``__debugger__`` request.
 
     **Breach.** A body carrying the markers of Werkzeug's debugger or console (``__debugger__``
     with ``EVALEX``/``CONSOLE_MODE``), Django's technical 500/404 page (``DEBUG = True``), the
@@ -127,6 +126,8 @@ class DebuggerExposed(Probe):
     code = "SD401"
     scope = "host"
     confidence = Confidence.CERTAIN
+    evidence = "pool"
+    variants = PROVOCATIONS | {VariantKind.DEBUGGER_PATH, VariantKind.ABSENT_PATH}
     remediation = (
         "Turn debug mode off in production: Flask without debug=True or DebuggedApplication "
         "(FLASK_DEBUG unset), Django DEBUG = False, Express NODE_ENV=production; remove consoles."
@@ -135,17 +136,18 @@ class DebuggerExposed(Probe):
     def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
         yield from _provocations(op, ctx, self.code)
         for path in DEBUGGER_PATHS:
-            yield _host_get(path, self.code, "debugger-path")
-        yield _host_get(absent_path(), self.code, "absent-path")
+            yield _host_get(path, self.code, VariantKind.DEBUGGER_PATH)
+        yield _host_get(absent_path(), self.code, VariantKind.ABSENT_PATH)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        for ex in ctx.answers(exchanges):
+        for ex in exchanges:
             found = debugger(ex.text) if ex.status is not None else None
             if found is None:
                 continue
-            where = ex.request.path if ex.request.purpose == "debugger-path" else "error page"
+            console = ex.request.variant.kind is VariantKind.DEBUGGER_PATH
+            where = ex.request.path if console else "error page"
             yield self.finding(
                 f"a {found.family} debugger answers ({where}, HTTP {ex.status})",
                 key=f"{found.family}:{where}",
@@ -161,7 +163,8 @@ class StackTrace(Probe):
     **Probe.** A handful of invalid variants of the baseline: a wrong type, malformed JSON, a
     missing required field, a quote and backslash in a string, an overlong string, a wrong
     ``Content-Type`` (see ``specdiff.mutate``; unsafe methods get only unparseable bodies unless
-    ``--unsafe``). The baseline's own answer is judged too.
+    ``--unsafe``). Every answer of the operation's evidence pool is judged, whichever rule asked
+    for it (the baseline, missing or forged credentials ...), each distinct request once.
 
     **Breach.** A 4xx/5xx answer whose text (JSON strings, or HTML without tags) holds a
     Python, Java/Kotlin, .NET, Node, Go, Ruby or PHP stack trace, or source file paths with line
@@ -176,6 +179,8 @@ class StackTrace(Probe):
     """
 
     code = "SD402"
+    evidence = "pool"
+    variants = PROVOCATIONS
     remediation = (
         "Answer errors with a generic body and log the trace on the server. Flask: an "
         "@app.errorhandler(Exception) that returns {'error': 'internal error'}, 500."
@@ -187,7 +192,7 @@ class StackTrace(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        for ex, found in _first_of_each_family(ctx, exchanges, stack_trace):
+        for ex, found in _first_of_each_family(exchanges, stack_trace):
             yield self.finding(
                 f"{op.key} answered {ex.status} with a {found.family} stack trace "
                 f"({ex.request.purpose})",
@@ -202,7 +207,8 @@ class DatabaseError(Probe):
     **Promise.** The database behind the API stays invisible to clients.
 
     **Probe.** The same error provocations as SD402 (the engine sends them once); the quote and
-    backslash variant is what breaks string-built SQL.
+    backslash variant is what breaks string-built SQL. Every answer of the operation's evidence
+    pool is judged, whichever rule asked for it.
 
     **Breach.** A 4xx/5xx answer with driver or server error text: psycopg/psycopg2, asyncpg,
     PostgreSQL messages (``syntax error at or near``, ``SQLSTATE``), CockroachDB (``pq:``,
@@ -216,6 +222,8 @@ class DatabaseError(Probe):
     """
 
     code = "SD403"
+    evidence = "pool"
+    variants = PROVOCATIONS
     remediation = (
         "Bind parameters instead of formatting SQL strings, and map database exceptions to a "
         "generic error body (log the driver's text server-side)."
@@ -227,8 +235,9 @@ class DatabaseError(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        for ex, found in _first_of_each_family(ctx, exchanges, database_error):
-            hint = " (a quote broke the SQL: injectable?)" if "quote" in ex.request.purpose else ""
+        for ex, found in _first_of_each_family(exchanges, database_error):
+            quote = ex.request.variant.kind is VariantKind.QUOTE
+            hint = " (a quote broke the SQL: injectable?)" if quote else ""
             yield self.finding(
                 f"{op.key} answered {ex.status} with {found.family} error text{hint}",
                 key=found.family,
@@ -244,9 +253,12 @@ class CredentialEcho(Probe):
 
     **Probe.** For each secured operation (safe methods, or any with ``--unsafe``), the baseline
     with a unique canary credential of the operation's scheme (``sdcanary…``) in place of the
-    user's: the real credential is never needed.
+    user's: the real credential is never needed. Every answer of the run to a request that
+    carried a canary is judged, whichever rule sent it (SD202's made-up tokens and keys are
+    canaries too).
 
-    **Breach.** The canary appears in the response body or in a response header.
+    **Breach.** The canary a request carried appears in its response body or in a response
+    header.
 
     **Quiet when.** It does not; the operation is open or its scheme cannot carry a value.
 
@@ -256,6 +268,8 @@ class CredentialEcho(Probe):
 
     code = "SD404"
     confidence = Confidence.CERTAIN
+    evidence = "pool"
+    variants = frozenset({VariantKind.CANARY_CREDENTIAL})
     remediation = (
         "Never echo credentials: error bodies and headers say what is wrong ('invalid token'), "
         "never the token or the Authorization header."
@@ -267,23 +281,21 @@ class CredentialEcho(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        if ctx.baseline is None:
-            return
-        planned = canary_request(ctx.api, op, ctx.baseline, probe=self.code)
-        if planned is None:
-            return
-        value = planned[1]
         for ex in exchanges:
             if ex.status is None:
                 continue
-            where = _echo(ex, value)
-            if where is None:
-                continue
-            yield self.finding(
-                f"{op.key} returned the credential it was sent in its {where} (HTTP {ex.status})",
-                key=where,
-                evidence=evidence(ex, _around(ex.text if where == "body" else "", value) or where),
-            )
+            for value in sorted(canaries_sent(ex.sent_headers, ex.request.query)):
+                where = _echo(ex, value)
+                if where is None:
+                    continue
+                yield self.finding(
+                    f"{op.key} returned the credential it was sent in its {where} "
+                    f"(HTTP {ex.status}, {ex.request.purpose})",
+                    key=where,
+                    evidence=evidence(
+                        ex, _around(ex.text if where == "body" else "", value) or where
+                    ),
+                )
 
 
 def _echo(ex: Exchange, value: str) -> str | None:
@@ -442,6 +454,7 @@ class UndocumentedEndpoint(Probe):
 
     code = "SD407"
     scope = "host"
+    variants = frozenset({VariantKind.WELL_KNOWN_PATH, VariantKind.ABSENT_PATH})
     remediation = (
         "Remove debug, admin and metadata endpoints from production, or serve them only on an "
         "internal port behind authentication (Spring Boot: management.server.port)."
@@ -451,16 +464,17 @@ class UndocumentedEndpoint(Probe):
         documented = _documented_paths(ctx)
         for path in well_known_paths(ctx.options.extra_paths):
             if not documented.match(path):
-                yield _host_get(path, self.code, "well-known-path")
-        yield _host_get(absent_path(), self.code, "absent-path")
+                yield _host_get(path, self.code, VariantKind.WELL_KNOWN_PATH)
+        yield _host_get(absent_path(), self.code, VariantKind.ABSENT_PATH)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        control = next((ex for ex in exchanges if ex.request.purpose == "absent-path"), None)
+        absent = VariantKind.ABSENT_PATH
+        control = next((ex for ex in exchanges if ex.request.variant.kind is absent), None)
         catch_all = control.body.strip() if control is not None and control.ok else None
         for ex in exchanges:
-            if ex.request.purpose != "well-known-path" or not ex.ok:
+            if ex.request.variant.kind is not VariantKind.WELL_KNOWN_PATH or not ex.ok:
                 continue
             body = ex.body.strip()
             if not body or body == catch_all or debugger(ex.text) is not None:

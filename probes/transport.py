@@ -19,6 +19,7 @@ from specdiff.model import (
     Severity,
 )
 from specdiff.probe import Probe, ProbeContext, body_snippet, evidence
+from specdiff.variant import Variant, VariantKind
 
 __all__ = [
     "PROBES",
@@ -57,6 +58,7 @@ class HttpAccepted(Probe):
 
     code = "SD101"
     confidence = Confidence.CERTAIN
+    variants = frozenset({VariantKind.PLAIN_HTTP})
     remediation = (
         "Stop serving the API on plain HTTP: redirect every http:// request with 308 to https "
         "(at the proxy, or in Flask with a before_request hook that redirects when "
@@ -100,7 +102,11 @@ def _plain_http_request(op: Operation, ctx: ProbeContext, code: str) -> list[Pla
         return []
     return [
         dataclasses.replace(
-            ctx.baseline, auth=AuthMode.NONE, target="http", probe=code, purpose="plain-http"
+            ctx.baseline,
+            auth=AuthMode.NONE,
+            target="http",
+            probe=code,
+            variant=Variant(VariantKind.PLAIN_HTTP),
         )
     ]
 
@@ -292,6 +298,7 @@ class InsecureRedirect(Probe):
 
     code = "SD105"
     confidence = Confidence.CERTAIN
+    variants = frozenset({VariantKind.PLAIN_HTTP})
     remediation = (
         "Redirect every plain-HTTP request with 308 (or 307) straight to its https:// URL; "
         "never with 301/302 for unsafe methods, never to another http:// URL."

@@ -1,7 +1,8 @@
 """The command line: thin typer commands that build a ScanConfig, scan, render, and exit.
 
 Exit codes (one mapping, :func:`_run`): 0 nothing at or above ``--fail-on``; 1 findings at or
-above it; 2 bad input (document, options, credentials); 3 target unreachable.
+above it; 2 bad input (document, options, credentials); 3 the target could not be checked:
+unreachable, or the run incomplete (unless ``--allow-incomplete``).
 """
 
 from __future__ import annotations
@@ -282,6 +283,24 @@ def check(
     unsafe: Annotated[
         bool, typer.Option(help="Also send requests that may change data (POST/PUT/...).")
     ] = False,
+    include_op: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--include-op",
+            help="'METHOD /path': probe this destructive-looking operation anyway (last, alone).",
+        ),
+    ] = None,
+    allow_incomplete: Annotated[
+        bool,
+        typer.Option(help="Exit by the findings even when not every operation was judged."),
+    ] = False,
+    min_coverage: Annotated[
+        float | None,
+        typer.Option(
+            help="Count the run as complete when this percentage of the operations it covers "
+            "was judged (default: all of them)."
+        ),
+    ] = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
     output_dir: OutputDirOption = None,
@@ -376,6 +395,9 @@ def check(
             max_duration=max_duration,
             shard=parse_shard(shard) if shard else None,
             har=str(har) if har else None,
+            allow_incomplete=allow_incomplete,
+            min_coverage=min_coverage,
+            include_ops=tuple(" ".join(key.split()) for key in include_op or ()),
         )
 
     if plan:
@@ -687,7 +709,13 @@ def _run(
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 2)
     _emit(report, targets, _source_root(config.spec))
-    raise typer.Exit(exit_code(report, config.fail_on, config.min_score))
+    code = exit_code(
+        report, config.fail_on, config.min_score, allow_incomplete=config.allow_incomplete
+    )
+    if not report.complete:
+        accepted = " (accepted: --allow-incomplete)" if config.allow_incomplete else ""
+        typer.echo(f"specdiff: incomplete: {report.incomplete}{accepted}", err=True)
+    raise typer.Exit(code)
 
 
 def _plan(build: Callable[[], ScanConfig], debug: bool) -> NoReturn:
@@ -696,7 +724,8 @@ def _plan(build: Callable[[], ScanConfig], debug: bool) -> NoReturn:
     from specdiff.plan import render
 
     try:
-        text = render(plan_scan(build()))
+        plan = plan_scan(build())
+        text = render(plan)
     except SpecdiffError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:
@@ -704,6 +733,8 @@ def _plan(build: Callable[[], ScanConfig], debug: bool) -> NoReturn:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 2)
     sys.stdout.write(text)
+    for warning in plan.warnings():
+        typer.echo(f"specdiff: warning: {warning}", err=True)
     raise typer.Exit(0)
 
 

@@ -136,6 +136,7 @@ def _strings(doc: Any) -> list[str]:
     return []
 
 
+_OPERATION_KEY = re.compile(r"^(GET|HEAD|OPTIONS|TRACE|POST|PUT|PATCH|DELETE) /\S*$")
 _LOGIN = re.compile(r"^(POST|PUT|GET)\s+(/\S*)$", re.IGNORECASE)
 _TOKEN_PATH = re.compile(r"^\$(\.[A-Za-z0-9_\-]+)+$")
 
@@ -238,6 +239,13 @@ class ScanConfig:
     """(i, n): check only the operations of shard i of n (1-based), see :mod:`specdiff.shard`."""
     har: str | None = None
     """``--har FILE``: write every exchange of the run there as HAR 1.2, redacted."""
+    allow_incomplete: bool = False
+    """``--allow-incomplete``: an incomplete run exits by its findings, not with 3."""
+    min_coverage: float | None = None
+    """``--min-coverage PCT``: the run counts as complete when at least PCT % of the operations
+    the mode covers were judged (default: all of them)."""
+    include_ops: tuple[str, ...] = ()
+    """``--include-op 'METHOD /path'``: destructive-looking operations to probe anyway."""
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -258,6 +266,11 @@ class ScanConfig:
             raise ConfigError("--max-duration must be positive")
         if self.shard is not None and not 1 <= self.shard[0] <= self.shard[1]:
             raise ConfigError(f"--shard must be i/n with 1 <= i <= n, got {self.shard}")
+        if self.min_coverage is not None and not 0 <= self.min_coverage <= 100:
+            raise ConfigError("--min-coverage must be between 0 and 100")
+        for key in self.include_ops:
+            if not _OPERATION_KEY.match(key):
+                raise ConfigError(f"--include-op must look like 'GET /admin/reset', got {key!r}")
 
     def redactor(self) -> Redactor:
         """Every secret of the run: all identities, the JWT secret, the expired token, the

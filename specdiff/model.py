@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from specdiff.variant import BASELINE, Variant
+
 if TYPE_CHECKING:
     from specdiff.schema import Schema
 
@@ -24,11 +26,14 @@ __all__ = [
     "Confidence",
     "Coverage",
     "CoverageStatus",
+    "CreatedObject",
     "Evidence",
     "Exchange",
     "Finding",
+    "IdentityUse",
     "Location",
     "MediaType",
+    "NotSent",
     "Operation",
     "OperationRef",
     "Parameter",
@@ -179,20 +184,22 @@ class Response:
     content: tuple[MediaType, ...]
     headers: tuple[str, ...] = ()
 
-    def media(self, media_type: str) -> MediaType | None:
-        """The documented media type that covers ``media_type`` (wildcards and ``+json`` too)."""
+    def media(self, media_type: str, *, suffixes: bool = True) -> MediaType | None:
+        """The documented media type that covers ``media_type``: the same type, a wildcard
+        (``*/*``, ``application/*``) and, with ``suffixes``, a structured suffix
+        (``application/problem+json`` read with the ``application/json`` schema)."""
         wanted = media_type.split(";", 1)[0].strip().lower()
         best: MediaType | None = None
         for mt in self.content:
             declared = mt.media_type.split(";", 1)[0].strip().lower()
             if declared == wanted:
                 return mt
-            if best is None and _media_covers(declared, wanted):
+            if best is None and _media_covers(declared, wanted, suffixes):
                 best = mt
         return best
 
 
-def _media_covers(declared: str, actual: str) -> bool:
+def _media_covers(declared: str, actual: str, suffixes: bool) -> bool:
     if declared in ("*/*", ""):
         return True
     d_type, _, d_sub = declared.partition("/")
@@ -200,7 +207,7 @@ def _media_covers(declared: str, actual: str) -> bool:
     if d_sub == "*":
         return d_type == a_type
     # application/json documented, application/problem+json sent: same structure family.
-    return d_type == a_type and a_sub.endswith("+" + d_sub)
+    return suffixes and d_type == a_type and a_sub.endswith("+" + d_sub)
 
 
 SecurityRequirement = tuple[tuple[str, tuple[str, ...]], ...]
@@ -333,12 +340,30 @@ class PlannedRequest:
     target: Literal["primary", "http"] = "primary"
     """``primary`` is ``--base-url``; ``http`` is its plain-HTTP twin."""
     probe: str = "baseline"
-    """The rule code that planned it, or ``baseline``."""
-    purpose: str = "baseline"
-    """What the variant tests, e.g. ``no-credentials``."""
+    """The rule code that planned it, or ``baseline`` (the plan stage stamps it)."""
+    variant: Variant = BASELINE
+    """What the request tests, in the typed vocabulary of :mod:`specdiff.variant`."""
     identity: Literal["a", "b", "low"] = "a"
     """Whose credentials ``AuthMode.USER`` attaches: the user's (A), a second user's (B,
     ``--token-b``) or a low-privilege one (``--token-low``)."""
+    changes_data: bool = False
+    """The request may change data. A probe sets it for a request it knows to write; the plan
+    stage sets it for every request its safety policy cannot prove harmless (see
+    :mod:`specdiff.safety`), and without ``--unsafe`` such a request is never sent."""
+    operation: str = ""
+    """The key of the operation the request was planned for (``GET /users/{id}``), stamped by
+    the plan stage; the runner's safety check reads that operation's facts."""
+
+    @property
+    def purpose(self) -> str:
+        """The variant's label, e.g. ``no-credentials`` or ``alg-None`` (a finding key)."""
+        return str(self.variant)
+
+
+NotSent = Literal["budget", "time", "credentials", "policy", "config"]
+"""Why specdiff itself did not send a request: the request budget or the time budget was spent,
+the identity's credentials had stopped working, the safety policy refused it, or the run has no
+such target or identity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +381,8 @@ class Exchange:
     elapsed: float = 0.0
     error: str | None = None
     """Why there is no response (timeout, refused, budget exhausted ...)."""
+    not_sent: NotSent | None = None
+    """Set when specdiff did not send the request at all (``error`` says why in words)."""
 
     @property
     def ok(self) -> bool:
@@ -471,7 +498,11 @@ class Finding:
         return (self.rule, op.method if op else "", op.path if op else "", self.key)
 
 
-CoverageStatus = Literal["probed", "not reached", "skipped"]
+CoverageStatus = Literal["probed", "not reached", "not judged", "skipped"]
+"""``probed``: every planned request was answered and judged. ``not reached``: the baseline got
+no answer. ``not judged``: some planned request was not sent or not answered (credentials that
+stopped working, the request or time budget, a network failure). ``skipped``: by design (an
+unsafe or destructive-looking operation without ``--unsafe``, no object specdiff created)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,6 +514,45 @@ class Coverage:
     reason: str = ""
     baseline_status: int | None = None
     requests: int = 0
+    """Requests sent for this operation (answers shared with another operation not counted)."""
+    planned: int = 0
+    """Distinct requests planned for it, after the safety policy."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityUse:
+    """How one identity's credentialed requests were answered (run integrity)."""
+
+    identity: Literal["a", "b", "low"]
+    ok: int = 0
+    """2xx answers."""
+    unauthorized: int = 0
+    """401 answers."""
+    forbidden: int = 0
+    """403 answers."""
+    other: int = 0
+    """Any other status, or no answer."""
+    not_sent: int = 0
+    """Requests not sent because the credentials had stopped working."""
+    stopped: str = ""
+    """Empty while the credentials worked to the end; else e.g. ``credentials stopped working
+    at 14:02:11 (12 requests refused)``."""
+    relogins: int = 0
+    """Times the login step obtained a new token mid-run (``--login``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedObject:
+    """An object that ``--unsafe`` created through the API's own create operation."""
+
+    path: str
+    """The object's own path (``/items/42``), or the create request's when it is unknown."""
+    created_by: str
+    """The create operation's key (``POST /items``)."""
+    cleaned: bool
+    """Deleted again (or found gone) at the end of the run."""
+    note: str = ""
+    """Why it was not cleaned up, when it was not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,3 +580,13 @@ class Report:
     """Warnings for the user (document problems, pre-flight remarks)."""
     rules: tuple[str, ...] = ()
     """Codes of the probes that ran (empty when unknown, e.g. a report read back from JSON)."""
+    complete: bool = True
+    """Every operation the mode covers was judged (or enough of them for ``--min-coverage``).
+    An incomplete report has no score (:func:`specdiff.score.score_line`)."""
+    incomplete: str = ""
+    """Why not, e.g. ``7 of 19 operations not judged (credentials stopped working)``; also set
+    on a complete report that ``--min-coverage`` accepted with gaps."""
+    identities: tuple[IdentityUse, ...] = ()
+    """Per identity that had credentials: how its requests were answered."""
+    created: tuple[CreatedObject, ...] = ()
+    """What ``--unsafe`` created, and whether it was cleaned up."""

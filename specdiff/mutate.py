@@ -1,8 +1,9 @@
 """Deliberately invalid or hostile variants of a baseline request, and canary credentials.
 
 Pure and deterministic: the same operation and baseline give the same variants, so a probe can
-plan them and, when judging, rebuild them to know what each exchange was (by its ``purpose``).
-Several probes plan the same variants; the engine sends each distinct request once.
+plan them and, when judging, rebuild them to know what each exchange was (by its variant's
+label, ``wrong-type:query.limit``). Several probes plan the same variants; the engine sends each
+distinct request once.
 
 Safety: for an unsafe method (POST/PUT/PATCH/DELETE) without ``--unsafe`` only variants whose
 body cannot be parsed at all are made (nothing can be written from them); an operation without a
@@ -16,7 +17,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
@@ -30,6 +31,7 @@ from specdiff.model import (
     SecurityScheme,
 )
 from specdiff.schema import Schema
+from specdiff.variant import Variant, VariantKind
 
 if TYPE_CHECKING:
     from specdiff.probe import ProbeContext
@@ -39,6 +41,7 @@ __all__ = [
     "MALFORMED_JSON",
     "Mutation",
     "MutationKind",
+    "canaries_sent",
     "canary",
     "canary_plan",
     "canary_request",
@@ -73,7 +76,13 @@ class Mutation:
 
     @property
     def purpose(self) -> str:
-        return f"{self.kind}:{self.target}"
+        """The variant's label: ``wrong-type:query.limit``."""
+        return str(self.variant)
+
+    @property
+    def variant(self) -> Variant:
+        """Its variant: the kind, labelled ``kind:target`` (``wrong-type:query.limit``)."""
+        return Variant(VariantKind(self.kind), f"{self.kind}:{self.target}")
 
 
 def mutations(
@@ -83,7 +92,10 @@ def mutations(
     found: list[Mutation] = []
     writes_possible = not op.safe and not unsafe
     if not writes_possible:
-        found += _parameter_mutations(op, baseline)
+        # a destructive method acts on the object its path names: only specdiff's own (an
+        # invalid id there is not one), so its path stays as it is
+        keep_path = op.method in ("DELETE", "PUT", "PATCH")
+        found += _parameter_mutations(op, baseline, keep_path=keep_path)
     media, schema, value = _json_body(op, baseline)
     if media is not None:
         found.append(
@@ -114,7 +126,7 @@ def provocations(
 
 
 def _stamp(m: Mutation, probe: str) -> PlannedRequest:
-    return dataclasses.replace(m.request, probe=probe, purpose=m.purpose)
+    return dataclasses.replace(m.request, probe=probe, variant=m.variant)
 
 
 def _mutation(
@@ -145,9 +157,13 @@ def _mutation(
 # --------------------------------------------------------------------------- parameters
 
 
-def _parameter_mutations(op: Operation, base: PlannedRequest) -> Iterator[Mutation]:
-    """Wrong type, hostile string, overlong string: one of each, on query and path params."""
-    params = [p for p in op.parameters if p.location in ("query", "path")]
+def _parameter_mutations(
+    op: Operation, base: PlannedRequest, *, keep_path: bool = False
+) -> Iterator[Mutation]:
+    """Wrong type, hostile string, overlong string: one of each, on query and path params
+    (query params only with ``keep_path``)."""
+    where = ("query",) if keep_path else ("query", "path")
+    params = [p for p in op.parameters if p.location in where]
     typed = next((p for p in params if _scalar_type(p.schema) in ("integer", "number")), None)
     if typed is not None:
         yield _with_param(op, base, typed, WRONG_TYPE_STRING, "wrong-type", invalid=True)
@@ -313,6 +329,23 @@ def canary(*parts: str) -> str:
     return f"sdcanary{digest}"
 
 
+_CANARY = re.compile(r"sdcanary[0-9a-f]{24}")
+
+
+def canaries_sent(headers: Sequence[tuple[str, str]], query: Sequence[tuple[str, str]]) -> set[str]:
+    """Every canary value in a request's headers and query (Basic pairs decoded too)."""
+    found: set[str] = set()
+    for name, value in (*headers, *query):
+        found.update(_CANARY.findall(value))
+        if name.lower() == "authorization" and value[:6].lower() == "basic ":
+            try:
+                decoded = base64.b64decode(value[6:].strip(), validate=True).decode("latin-1")
+            except ValueError:
+                continue
+            found.update(_CANARY.findall(decoded))
+    return found
+
+
 def canary_request(
     api: ApiModel, op: Operation, baseline: PlannedRequest, *, probe: str
 ) -> tuple[PlannedRequest, str] | None:
@@ -331,7 +364,10 @@ def canary_request(
         placed = _place_credential(baseline, scheme, value)
         if placed is not None:
             return dataclasses.replace(
-                placed, auth=AuthMode.CUSTOM, probe=probe, purpose="canary-credential"
+                placed,
+                auth=AuthMode.CUSTOM,
+                probe=probe,
+                variant=Variant(VariantKind.CANARY_CREDENTIAL),
             ), value
     return None
 

@@ -6,6 +6,12 @@ runner does all I/O; the engine adds location, operation and redaction afterward
 probes register exactly like third-party ones: an entry point in the ``specdiff.probes`` group
 names a module whose ``PROBES`` tuple lists its classes.
 
+Every request carries a :class:`specdiff.variant.Variant` (what it tests). All answers for one
+operation form its evidence pool (:attr:`ProbeContext.pool`): a probe reads other probes'
+answers by variant kind (``ctx.answers_to(VariantKind.NO_CREDENTIALS)``), never by another
+probe's label. A probe whose plan reads such answers declares them in ``plan_after``; the plan
+stage then plans it once every probe that plans those kinds (its ``variants``) was answered.
+
 The class docstring is the rule's documentation page (``specdiff explain SD201`` prints it).
 """
 
@@ -37,6 +43,7 @@ from specdiff.model import (
     Severity,
 )
 from specdiff.redact import mask_value
+from specdiff.variant import VariantKind
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -99,23 +106,31 @@ class ProbeContext:
     """The synthesized valid request for the operation (sent only if safe or ``--unsafe``)."""
     baseline_exchange: Exchange | None = None
     """What the baseline got back, with the user's credentials; None when it was not sent."""
-    earlier: tuple[Exchange, ...] = ()
-    """The exchanges of the probes that ran before this one on the same operation (in code
-    order), so a probe can judge answers another probe already asked for (SD208, SD209)."""
+    pool: tuple[Exchange, ...] = ()
+    """The operation's evidence pool: every answer to a variant planned for it so far (by any
+    probe; the baseline's is ``baseline_exchange``). While planning: the answers of the probes
+    this one plans after (``Probe.plan_after``); while judging: all of them."""
     spare: PlannedRequest | None = None
-    """For a destructive operation (DELETE) under ``--unsafe``: the baseline aimed at another
-    harvested object, since the baseline removed its own."""
+    """For a DELETE under ``--unsafe``: the baseline aimed at a second object specdiff created,
+    since the baseline removes its own."""
     listings: tuple[Listing, ...] = ()
     """For the baseline's harvested path values, when identity B is given: the listing that
     revealed each one, as B saw it."""
 
+    def answers_to(self, *kinds: VariantKind) -> tuple[Exchange, ...]:
+        """The pool's answers to variants of these kinds, in the order they were planned."""
+        wanted = frozenset(kinds)
+        return tuple(ex for ex in self.pool if ex.request.variant.kind in wanted)
+
+    def accepted_any(self, *kinds: VariantKind) -> bool:
+        """Some variant of these kinds was answered like the baseline (:func:`accepted`)."""
+        return any(accepted(self, ex) for ex in self.answers_to(*kinds))
+
     @property
     def anonymous_ok(self) -> bool:
-        """SD201's request without credentials already answered like the baseline: the
-        operation checks no credential at all, so mutated credentials prove nothing more."""
-        return any(
-            ex.request.purpose == "no-credentials" and accepted(self, ex) for ex in self.earlier
-        )
+        """The request without credentials already answered like the baseline: the operation
+        checks no credential at all, so mutated credentials prove nothing more."""
+        return self.accepted_any(VariantKind.NO_CREDENTIALS)
 
     def answers(self, exchanges: Sequence[Exchange]) -> list[Exchange]:
         """The baseline's answer (when it was sent) followed by ``exchanges``."""
@@ -137,6 +152,16 @@ class Probe:
 
     code: ClassVar[str]
     """A catalogue code (``SD201``); kind, title, severity, CWE and OWASP come from there."""
+    variants: ClassVar[frozenset[VariantKind]] = frozenset()
+    """The kinds of variant :meth:`plan` may yield: what a probe waiting on them waits for."""
+    plan_after: ClassVar[frozenset[VariantKind]] = frozenset()
+    """Kinds whose answers :meth:`plan` reads from ``ctx.pool`` (e.g. no JWT forgery where a
+    random token already got in): it is planned after every probe that plans them."""
+    evidence: ClassVar[Literal["own", "pool"]] = "own"
+    """What :meth:`judge` gets as ``exchanges``: the answers to its own requests (``own``), or
+    (``pool``) every answer of the operation's pool that this rule has not judged yet, the
+    baseline's included: each distinct exchange is judged once per rule in a run. Host-wide
+    requests (well-known paths) reach only host-scope pool rules."""
     confidence: ClassVar[Confidence] = Confidence.FIRM
     remediation: ClassVar[str] = ""
     """What to change, with a Flask example where the fix is framework-specific."""
@@ -164,7 +189,8 @@ class Probe:
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        """Findings from the baseline (``ctx``) and this probe's own ``exchanges`` (pure)."""
+        """Findings from the baseline and the pool (``ctx``) and ``exchanges`` (its own
+        answers, or the pool's, see ``evidence``), pure."""
         return ()
 
     def finding(

@@ -32,6 +32,12 @@ class CheckResult:
 
     report: Report
     fail_on: str
+    allow_incomplete: bool = False
+
+    @property
+    def incomplete(self) -> bool:
+        """Not every operation was judged (and ``allow_incomplete`` was not given)."""
+        return not self.report.complete and not self.allow_incomplete
 
     @property
     def failing(self) -> list[Finding]:
@@ -46,13 +52,16 @@ class CheckResult:
         ]
 
     def assert_clean(self) -> None:
-        """Fail the test, listing each finding at or above ``fail_on``, when there is any."""
+        """Fail the test, listing each finding at or above ``fail_on``, when there is any; an
+        incomplete run fails too (pass ``allow_incomplete=True`` to accept it)."""
         failing = self.failing
-        if not failing:
+        if not failing and not self.incomplete:
             return
         lines = [
             f"specdiff: {len(failing)} finding(s) at or above {self.fail_on} in {self.report.spec}:"
         ]
+        if self.incomplete:
+            lines.insert(0, f"specdiff: incomplete: {self.report.incomplete}")
         for f in failing:
             where = f"{f.operation.method} {f.operation.path}" if f.operation else "(host)"
             lines.append(f"  {f.rule} {f.severity.value:<8} {where}: {f.message}")
@@ -96,7 +105,7 @@ class Specdiff:
             **merged,
         )
         report = scan_app(config, app) if app is not None else scan(config)
-        return CheckResult(report, threshold)
+        return CheckResult(report, threshold, config.allow_incomplete)
 
 
 def pytest_configure(config: pytest.Config) -> None:

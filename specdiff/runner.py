@@ -29,23 +29,38 @@ HTTP unless the base URL itself is a loopback http:// URL. The same holds for ev
 (A, B, low) and for requests whose probe placed a credential itself (``AuthMode.CUSTOM``: a
 mutated or moved token): those go only to the base URL's origin, never to the plain-HTTP twin.
 
-With a login step, the runner obtains identity A's token before the run and once more when a
-request of A's is refused with 401 mid-run (a token that expired), then retries that request.
+The runner also enforces the run's safety policy (:mod:`specdiff.safety`) once more, whatever
+planned the request: a request the policy refuses is never sent, and comes back as an exchange
+that says so (``not_sent="policy"``).
+
+Run integrity: per identity (A, B, low) the runner counts how its credentialed requests were
+answered. When one is refused (401, or 403 for identity A) after the identity has had a safe
+request answered 2xx, that proven request is asked again (one check shared by every refusal
+answered before it started): a 2xx says the refusal was genuine; a refusal says the credentials
+stopped working. Then, with a login step, identity A logs in again and the request is retried;
+otherwise nothing more is sent as that identity (nor with a credential derived from A's), and
+:meth:`Runner.affected` names the operations whose judgement depended on it. A JWT whose ``exp``
+passes mid-run stops its identity the same way, without a request. A transient transport error
+(connection reset, broken pipe while writing) is retried once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
+import errno
 import http.cookiejar
 import ssl
 import sys
 import time
 import urllib.request
 import zlib
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from datetime import datetime, timezone
+from typing import Literal, Protocol, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
@@ -54,9 +69,12 @@ from httpx_aiohttp import AiohttpTransport
 
 from specdiff.config import Credentials, LoginStep, is_loopback, origin
 from specdiff.errors import PreflightError
-from specdiff.model import AuthMode, Exchange, PlannedRequest
+from specdiff.jwtkit import parse_jwt
+from specdiff.model import SAFE_METHODS, AuthMode, Exchange, IdentityUse, PlannedRequest
+from specdiff.safety import SafetyPolicy
+from specdiff.variant import Variant, VariantKind
 
-__all__ = ["Runner", "RunnerLimits", "make_client"]
+__all__ = ["OUT_OF_TIME", "Runner", "RunnerLimits", "make_client"]
 
 _USER_AGENT = "specdiff"
 _HEADERS = (
@@ -66,7 +84,73 @@ _HEADERS = (
     ("User-Agent", _USER_AGENT),
 )
 """What every request carries unless it sets the header itself: httpx's defaults, our agent."""
-_MAX_RELOGINS = 3
+_MAX_BLIND_RELOGINS = 3
+"""Logins after a refusal before identity A had any request answered 2xx (nothing to check)."""
+
+IdentityName = Literal["a", "b", "low"]
+
+
+class _Identity:
+    """One identity's credentials and what happened to its requests."""
+
+    def __init__(self, name: IdentityName, credentials: Credentials, now: float) -> None:
+        self.name = name
+        self.credentials = credentials
+        self.refusals = frozenset({401, 403}) if name == "a" else frozenset({401})
+        """Answers that may mean the credentials stopped working (B and low are refused 403
+        on purpose by the rules that use them)."""
+        self.counts: Counter[str] = Counter()
+        self.proven: PlannedRequest | None = None
+        """A safe request of this identity that was answered 2xx: the credential check."""
+        self.checked_at = float("-inf")
+        """When the last credential check that passed was sent (monotonic)."""
+        self.stopped_at: str = ""
+        self.stop_reason = ""
+        self.refused = 0
+        """Server refusals that came after the credentials stopped working."""
+        self.not_sent = 0
+        self.affected: Counter[str] = Counter()
+        """Operation key -> requests refused or not sent after the credentials stopped."""
+        self.unchecked: list[str] = []
+        """Operations refused before any request of this identity had been answered 2xx."""
+        self.relogins = 0
+        self.lock = asyncio.Lock()
+        self.expires = _expiry(credentials, now)
+
+    def count(self, exchange: Exchange) -> None:
+        status = exchange.status
+        key = {200: "ok", 401: "unauthorized", 403: "forbidden"}.get(
+            200 if exchange.ok else status or 0, "other"
+        )
+        self.counts[key] += 1
+
+    def use(self) -> IdentityUse:
+        stopped = ""
+        if self.stop_reason:
+            stopped = f"{self.stop_reason} at {self.stopped_at} ({self.refused} requests refused)"
+        return IdentityUse(
+            identity=self.name,
+            ok=self.counts["ok"],
+            unauthorized=self.counts["unauthorized"],
+            forbidden=self.counts["forbidden"],
+            other=self.counts["other"],
+            not_sent=self.not_sent,
+            stopped=stopped,
+            relogins=self.relogins,
+        )
+
+
+def _expiry(credentials: Credentials, now: float) -> float | None:
+    """The ``exp`` of a bearer JWT that is still valid now (an already expired one is the
+    user's choice: a server may not check it, so it is not enforced here)."""
+    token = parse_jwt(credentials.bearer_token)
+    exp = token.claims.get("exp") if token is not None else None
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp > now:
+        return float(exp)
+    return None
+
+
+_Verdict = Literal["genuine", "retry", "stopped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +272,8 @@ class Runner:
         credentials_low: Credentials | None = None,
         login: LoginStep | None = None,
         on_secret: Callable[[str], None] | None = None,
+        policy: SafetyPolicy | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._wire = _Wire(client)
         self._http_wire = _Wire(http_client or client)
@@ -200,11 +286,21 @@ class Runner:
         }
         self._login = login
         self._on_secret = on_secret
-        self._login_lock = asyncio.Lock()
-        self._relogins = 0
+        self._policy = policy
+        self._clock = clock
+        now = clock()
+        named: tuple[tuple[IdentityName, Credentials], ...] = (
+            ("a", self._credentials),
+            ("b", self._identities["b"]),
+            ("low", self._identities["low"]),
+        )
+        self._who: dict[str, _Identity] = {
+            name: _Identity(name, creds, now) for name, creds in named if creds
+        }
+        self._blind_relogins = 0
         self._limits = limits or RunnerLimits()
         self._semaphore = asyncio.Semaphore(self._limits.concurrency)
-        self._clock = _Clock()
+        self._timer = _Clock()
         self._sent = 0
         self._on_request = on_request
         self._on_exchange = on_exchange
@@ -253,26 +349,176 @@ class Runner:
         )
 
     async def send(self, req: PlannedRequest) -> Exchange:
-        """Send ``req`` within the budget; never raises for network trouble."""
+        """Send ``req`` within the budget and the safety policy; never raises for network
+        trouble. See the module docstring for what a refused credential sets off."""
+        refusal = self._policy.refusal(req) if self._policy is not None else None
+        if refusal is not None:
+            return _unsent(req, f"refused by the safety policy: {refusal}", "policy")
         if req.auth is AuthMode.USER and req.identity != "a" and not self._identities[req.identity]:
-            return Exchange(req, "", (), None, error=f"no credentials for identity {req.identity}")
+            return _unsent(req, f"no credentials for identity {req.identity}", "config")
         if req.auth is AuthMode.CUSTOM and (
             req.target != "primary" or not self._credentials_allowed
         ):
             # a probe's own credential may be derived from the user's: same rules as the user's
-            return Exchange(req, "", (), None, error="custom credentials only go to the base URL")
+            return _unsent(req, "custom credentials only go to the base URL", "config")
+        who = self._identity_of(req)
+        holder = who or (self._who.get("a") if req.auth is AuthMode.CUSTOM else None)
+        if holder is not None and who is not None:
+            await self._check_expiry(who)
+        if holder is not None and holder.stop_reason:
+            # nothing more as a dead identity, nor with a credential derived from A's
+            holder.not_sent += 1
+            holder.affected[req.operation] += 1
+            why = f"not sent: {_whose(holder)} {holder.stop_reason} at {holder.stopped_at}"
+            return _unsent(req, why, "credentials")
+        if who is None:
+            return await self._send(req)
+        sent_with = who.credentials
         exchange = await self._send(req)
-        if exchange.status == 401 and self._login is not None and self._is_a(req):
-            token = self._credentials.bearer_token
-            async with self._login_lock:
-                if token == self._credentials.bearer_token and self._relogins < _MAX_RELOGINS:
-                    self._relogins += 1
-                    await self.login()
-            exchange = await self._send(req)
+        answered = time.monotonic()
+        self._observe(who, req, exchange)
+        if exchange.status in who.refusals:
+            verdict = await self._verify(who, sent_with, answered, req.operation)
+            if verdict == "retry":
+                exchange = await self._send(req)
+                self._observe(who, req, exchange)
+            elif verdict == "stopped":
+                who.refused += 1
+                who.affected[req.operation] += 1
         return exchange
 
-    def _is_a(self, req: PlannedRequest) -> bool:
-        return req.auth is AuthMode.USER and req.identity == "a" and req.target == "primary"
+    def _identity_of(self, req: PlannedRequest) -> _Identity | None:
+        """The identity whose credentials ``req`` carries, when the runner attaches them."""
+        return self._who.get(req.identity) if self._attach_credentials(req) else None
+
+    def _observe(self, who: _Identity, req: PlannedRequest, exchange: Exchange) -> None:
+        who.count(exchange)
+        if exchange.ok and who.proven is None and self._repeatable(req):
+            who.proven = dataclasses.replace(
+                req, probe="integrity", variant=Variant(VariantKind.CREDENTIAL_CHECK)
+            )
+
+    def _repeatable(self, req: PlannedRequest) -> bool:
+        """Safe to ask again and again: a safe method, nothing destructive-looking."""
+        if req.method not in SAFE_METHODS or req.target != "primary":
+            return False
+        return self._policy is None or self._policy.repeatable(req)
+
+    async def _verify(
+        self, who: _Identity, sent_with: Credentials, answered: float, operation: str
+    ) -> _Verdict:
+        """Was this refusal genuine, or have ``who``'s credentials stopped working?"""
+        async with who.lock:
+            if who.credentials is not sent_with:
+                return "retry"  # a login since: the request goes again with the new token
+            if who.stop_reason:
+                return "stopped"
+            if who.checked_at >= answered:
+                return "genuine"
+            if who.proven is None:
+                if self._can_login(who) and self._blind_relogins < _MAX_BLIND_RELOGINS:
+                    self._blind_relogins += 1
+                    if not await self._relogin(who):
+                        return "stopped"
+                    who.relogins += 1
+                    return "retry"
+                who.unchecked.append(operation)
+                return "genuine"
+            if await self._still_works(who):
+                return "genuine"
+            if self._can_login(who) and await self._relogin(who) and await self._still_works(who):
+                who.relogins += 1
+                return "retry"
+            self._stop(who, "credentials stopped working")
+            return "stopped"
+
+    async def _still_works(self, who: _Identity) -> bool:
+        """Ask the identity's proven request again; anything but a refusal says yes."""
+        assert who.proven is not None
+        started = time.monotonic()
+        check = await self._send(who.proven)
+        who.count(check)
+        if check.status in who.refusals:
+            return False
+        who.checked_at = started
+        return True
+
+    def _can_login(self, who: _Identity) -> bool:
+        return who.name == "a" and self._login is not None
+
+    async def _relogin(self, who: _Identity) -> bool:
+        try:
+            await self.login()
+        except PreflightError as exc:
+            self._stop(who, f"credentials stopped working and the login step failed ({exc})")
+            return False
+        return True
+
+    async def _check_expiry(self, who: _Identity) -> None:
+        if who.expires is None or self._clock() < who.expires or who.stop_reason:
+            return
+        async with who.lock:
+            if who.expires is None or self._clock() < who.expires or who.stop_reason:
+                return
+            if self._can_login(who) and await self._relogin(who):
+                who.relogins += 1
+                return
+            who.expires = None
+            self._stop(who, "credentials stopped working (the JWT expired)")
+
+    def _stop(self, who: _Identity, reason: str) -> None:
+        if not who.stop_reason:
+            who.stop_reason = reason
+            who.stopped_at = datetime.fromtimestamp(self._clock(), timezone.utc).strftime(
+                "%H:%M:%S UTC"
+            )
+
+    async def recheck(self) -> set[str]:
+        """Settle the refusals that came before an identity had any 2xx (the first baselines):
+        one credential check per such identity. Returns the operations whose refused requests
+        should be sent again because identity A logged in anew."""
+        again: set[str] = set()
+        for who in self._who.values():
+            if not who.unchecked or who.proven is None or who.stop_reason:
+                continue
+            async with who.lock:
+                ops, who.unchecked = who.unchecked, []
+                if await self._still_works(who):
+                    continue
+                if self._can_login(who) and await self._relogin(who):
+                    who.relogins += 1
+                    again.update(ops)
+                    continue
+                self._stop(who, "credentials stopped working")
+                for op in ops:
+                    who.refused += 1
+                    who.affected[op] += 1
+        return again
+
+    def stopped(self, identity: IdentityName) -> bool:
+        """``identity``'s credentials stopped working: nothing more is sent with them."""
+        who = self._who.get(identity)
+        return who is not None and bool(who.stop_reason)
+
+    def stop_note(self, identity: IdentityName) -> str:
+        """``identity A's credentials stopped working at 14:02:11 UTC (12 requests refused)``."""
+        who = self._who.get(identity)
+        if who is None or not who.stop_reason:
+            return ""
+        return (
+            f"{_whose(who)} {who.stop_reason} at {who.stopped_at} ({who.refused} requests refused)"
+        )
+
+    def affected(self, operation: str) -> list[str]:
+        """Why ``operation``'s judgement is void: one line per identity whose credentials
+        stopped working while its requests for it were sent or due."""
+        return [
+            self.stop_note(who.name) for who in self._who.values() if who.affected.get(operation)
+        ]
+
+    def identity_uses(self) -> tuple[IdentityUse, ...]:
+        """How each identity with credentials fared, A first."""
+        return tuple(self._who[name].use() for name in ("a", "b", "low") if name in self._who)
 
     async def login(self) -> None:
         """Obtain identity A's token with the login step; PreflightError when that fails."""
@@ -287,7 +533,7 @@ class Runner:
             body=step.body,
             auth=AuthMode.NONE,
             probe="login",
-            purpose="login",
+            variant=Variant(VariantKind.LOGIN),
         )
         ex = await self._send(req)
         token = step.token_in(ex.json()) if ex.ok else None
@@ -305,6 +551,12 @@ class Runner:
             query=self._credentials.query,
             env_names=((token, "SPECDIFF_TOKEN"), *self._credentials.env_names),
         )
+        who = self._who.get("a")
+        if who is None:  # the first login of a run without a token of its own
+            self._who["a"] = _Identity("a", self._credentials, self._clock())
+        else:
+            who.credentials = self._credentials
+            who.expires = _expiry(self._credentials, self._clock())
 
     async def fetch_public(self, url: str, purpose: str) -> Exchange:
         """An anonymous GET of the absolute ``url`` (OpenID Connect discovery, a JWKS): within
@@ -316,16 +568,16 @@ class Runner:
             headers=(("Accept", "application/json"),),
             auth=AuthMode.NONE,
             probe="discovery",
-            purpose=purpose,
+            variant=Variant(VariantKind.DISCOVERY, purpose),
         )
         if origin(url).lower() != origin(self._base).lower() or not self._credentials_allowed:
             error = "not fetched: only the base URL's origin, over HTTPS unless loopback"
-            return Exchange(req, url, (), None, error=error)
+            return Exchange(req, url, (), None, error=error, not_sent="config")
         if self._sent >= self._limits.max_requests:
-            return Exchange(req, url, (), None, error="request budget exhausted")
+            return Exchange(req, url, (), None, error=_NO_BUDGET, not_sent="budget")
         async with self._semaphore:
             self._sent += 1
-            exchange = await self._send_once(req, url, list(req.headers))
+            exchange, _ = await self._send_once(req, url, list(req.headers))
         if self._on_exchange is not None:
             self._on_exchange(exchange)
         return exchange
@@ -334,25 +586,31 @@ class Runner:
         try:
             url = self.url_for(req)
         except ValueError as exc:
-            return Exchange(req, "", (), None, error=str(exc))
+            return _unsent(req, str(exc), "config")
         headers = list(req.headers)
         if self._attach_credentials(req):
             headers += list(self._credentials_for(req).headers)
         async with self._semaphore:
             attempt = 0
+            transient_retried = False
             while True:
                 if self._sent >= self._limits.max_requests:
                     return Exchange(
-                        req, url, tuple(headers), None, error="request budget exhausted"
+                        req, url, tuple(headers), None, error=_NO_BUDGET, not_sent="budget"
                     )
                 if self._time_left() <= 0:
-                    return Exchange(req, url, tuple(headers), None, error=_OUT_OF_TIME)
+                    return Exchange(
+                        req, url, tuple(headers), None, error=OUT_OF_TIME, not_sent="time"
+                    )
                 self._sent += 1
                 if self._on_request is not None:
                     self._on_request()
-                exchange = await self._send_once(req, url, headers)
+                exchange, transient = await self._send_once(req, url, headers)
                 if self._on_exchange is not None:
                     self._on_exchange(exchange)
+                if transient and not transient_retried and not req.changes_data:
+                    transient_retried = True  # a reset or a broken pipe: once more
+                    continue
                 wait = self._retry_wait(exchange)
                 if wait is None or attempt >= self._limits.retries:
                     return exchange
@@ -378,21 +636,22 @@ class Runner:
 
     async def _send_once(
         self, req: PlannedRequest, url: str, headers: list[tuple[str, str]]
-    ) -> Exchange:
+    ) -> tuple[Exchange, bool]:
+        """One round trip; True beside it when it failed in a way worth one more try."""
         wire = self._http_wire if req.target == "http" else self._wire
         started = time.perf_counter()
         sent_headers = tuple(headers)
         time_left = self._time_left()
         try:
-            status, received, body, truncated = await self._clock.within(
+            status, received, body, truncated = await self._timer.within(
                 min(self._limits.timeout, time_left),
                 wire.fetch(req.method, url, headers, req.body, self._limits.max_body_bytes),
             )
         except asyncio.TimeoutError:
-            error = _OUT_OF_TIME if time_left < self._limits.timeout else self._timed_out()
-            return Exchange(req, url, sent_headers, None, error=error)
+            error = OUT_OF_TIME if time_left < self._limits.timeout else self._timed_out()
+            return Exchange(req, url, sent_headers, None, error=error), False
         except _NETWORK_ERRORS as exc:
-            return Exchange(req, url, sent_headers, None, error=self._failure(exc))
+            return Exchange(req, url, sent_headers, None, error=self._failure(exc)), _transient(exc)
         return Exchange(
             request=req,
             url=url,
@@ -402,7 +661,7 @@ class Runner:
             body=body,
             truncated=truncated,
             elapsed=time.perf_counter() - started,
-        )
+        ), False
 
     def _timed_out(self) -> str:
         return f"timed out after {self._limits.timeout:g} s"
@@ -423,7 +682,40 @@ class Runner:
         return f"{type(cause).__name__}: {_reason(cause)}"
 
 
-_OUT_OF_TIME = "run time budget (--max-duration) exhausted"
+OUT_OF_TIME = "run time budget (--max-duration) exhausted"
+_NO_BUDGET = "request budget exhausted"
+
+
+def _unsent(
+    req: PlannedRequest, why: str, reason: Literal["policy", "config", "credentials"]
+) -> Exchange:
+    return Exchange(req, "", (), None, error=why, not_sent=reason)
+
+
+def _whose(who: _Identity) -> str:
+    return "identity A's" if who.name == "a" else f"identity {who.name.upper()}'s"
+
+
+_TRANSIENT_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
+
+
+def _transient(exc: BaseException) -> bool:
+    """A connection the server closed under the request (reset, broken pipe while writing the
+    body, disconnected before answering): another connection may well succeed. Timeouts and
+    refused connections are not transient: they would only cost the same again."""
+    seen: BaseException | None = exc
+    for _ in range(4):  # httpx and aiohttp wrap the OS error a level or two down
+        if seen is None:
+            return False
+        if isinstance(seen, aiohttp.ServerDisconnectedError | ConnectionResetError):
+            return True
+        if isinstance(seen, BrokenPipeError | httpx.RemoteProtocolError | httpx.WriteError):
+            return True
+        if isinstance(seen, OSError) and seen.errno in _TRANSIENT_ERRNOS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
 
 _T = TypeVar("_T")
 

@@ -9,6 +9,9 @@ forty, yet it still costs more than a single occurrence.
     score = max(0, 100 - round(sum over rules of the rule's cost))
     weights: critical 40, high 20, medium 8, low 3, info 0
     grades:  A >= 90, B >= 75, C >= 60, D >= 40, F below 40
+
+An incomplete run (:attr:`specdiff.model.Report.complete`) has no score: what was not judged
+cannot be graded. Every reporter takes its score line from :func:`score_line`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from specdiff.model import Finding, Severity
+from specdiff.model import Finding, Report, Severity
 
-__all__ = ["GRADES", "WEIGHTS", "Score", "risk_score"]
+__all__ = ["GRADES", "WEIGHTS", "Score", "report_score", "risk_score", "score_line"]
 
 WEIGHTS = {
     Severity.CRITICAL: 40.0,
@@ -53,3 +56,18 @@ def risk_score(findings: Iterable[Finding]) -> Score:
     value = max(0, 100 - round(penalty))
     grade = next(g for g, floor in GRADES if value >= floor)
     return Score(value, grade)
+
+
+def report_score(report: Report) -> Score | None:
+    """The report's score; None for an incomplete run, which has none."""
+    return risk_score(report.findings) if report.complete else None
+
+
+def score_line(report: Report) -> str:
+    """The one line every format shows for the score: ``risk score 87/100, grade B``, or for
+    an incomplete run ``incomplete: 7 of 19 operations not judged (credentials stopped
+    working)`` and no score at all."""
+    score = report_score(report)
+    if score is None:
+        return f"incomplete: {report.incomplete or 'not every operation was judged'}"
+    return f"risk score {score.value}/100, grade {score.grade}"

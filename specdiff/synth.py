@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from specdiff.model import ApiModel, Operation, Parameter, PlannedRequest
 from specdiff.schema import Schema
 
-__all__ = ["IdHarvest", "baseline_request", "harvested_params", "sample_value", "spare_request"]
+__all__ = ["IdHarvest", "baseline_request", "harvested_params", "sample_value"]
 
 _MAX_DEPTH = 6
 _FORMAT_SAMPLES: dict[str, Any] = {
@@ -332,23 +332,6 @@ def harvested_params(
         if value is not None and origin is not None:
             found.append((param.name, value, origin))
     return tuple(found)
-
-
-def spare_request(
-    api: ApiModel,
-    op: Operation,
-    *,
-    overrides: Mapping[str, str] | None = None,
-    harvest: IdHarvest | None = None,
-) -> PlannedRequest | None:
-    """The baseline aimed at a second harvested object, or None when there is none.
-
-    A destructive baseline (DELETE) removes its own object; a variant sent after it to the same
-    path would only get 404, so variants of destructive operations go to this one instead.
-    """
-    first = baseline_request(api, op, overrides=overrides, harvest=harvest)
-    second = baseline_request(api, op, overrides=overrides, harvest=harvest, pick=1)
-    return second if second.path != first.path else None
 
 
 def _pick_media(op: Operation) -> Any:

@@ -11,6 +11,7 @@ import yaml
 from specdiff.derive import derive
 from specdiff.model import ApiModel, Exchange, Operation, PlannedRequest
 from specdiff.spec import load_spec
+from specdiff.variant import Variant, VariantKind
 
 
 def write_spec(tmp_path: Path, document: dict[str, Any], name: str = "openapi.yaml") -> Path:
@@ -71,3 +72,28 @@ def minimal_doc(paths: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 def ok_json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}}
+
+
+_LABELLED = {
+    "alg-": VariantKind.ALG_NONE,
+    "kid-": VariantKind.KEY_INJECTION,
+    "embedded-jwk": VariantKind.KEY_INJECTION,
+    "nbf-future": VariantKind.CLAIM_FORGERY,
+    "no-exp": VariantKind.CLAIM_FORGERY,
+    "wrong-aud": VariantKind.CLAIM_FORGERY,
+    "wrong-iss": VariantKind.CLAIM_FORGERY,
+    "access_token": VariantKind.TOKEN_IN_QUERY,
+    "token": VariantKind.TOKEN_IN_QUERY,
+    "api_key": VariantKind.TOKEN_IN_QUERY,
+}
+
+
+def variant(label: str) -> Variant:
+    """The variant a probe plans under ``label`` (``no-credentials``, ``alg-None``,
+    ``wrong-type:query.limit``, ``cors-origin:null``)."""
+    head = label.split(":", 1)[0]
+    try:
+        kind = VariantKind(head)
+    except ValueError:
+        kind = next(k for prefix, k in _LABELLED.items() if label.startswith(prefix))
+    return Variant(kind, "" if label == kind.value else label)

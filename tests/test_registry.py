@@ -80,6 +80,8 @@ def test_probes_import_only_the_public_face_of_specdiff() -> None:
         "specdiff.redact",
         "specdiff.config",
         "specdiff.catalogue",
+        "specdiff.variant",  # the typed vocabulary of the evidence pool
+        "specdiff.safety",  # the safety policy's identifiers that certainly do not exist
         # pure JWT parsing and forging shared by the auth and JWT families (no I/O)
         "specdiff.jwtkit",
         # pure helpers the leakage/transport/conformance families share (no I/O):

@@ -14,7 +14,7 @@ from collections import Counter
 from specdiff.model import Finding, Report, Severity
 from specdiff.reporters import sorted_findings
 from specdiff.reporters._text import sanitize
-from specdiff.score import risk_score
+from specdiff.score import report_score, score_line
 
 __all__ = ["render"]
 
@@ -118,12 +118,14 @@ def _checkbox(name: str, value: str, label: str, checked: bool = True) -> str:
 def render(report: Report) -> str:
     """The report as one HTML document ending in a newline."""
     findings = sorted_findings(report.findings)
-    score = risk_score(findings)
+    score = report_score(report)
     by_sev = Counter(f.severity for f in findings)
     rules = sorted({f.rule for f in findings})
     s = report.summary
     cards = [
         f'<div class="card">score<b class="grade-{score.grade}">{score.value} · {score.grade}</b></div>'
+        if score is not None
+        else '<div class="card">score<b class="grade-F">incomplete</b></div>'
     ]
     cards += [f'<div class="card">{sev.value}<b>{by_sev.get(sev, 0)}</b></div>' for sev in _ORDER]
     suppressed = sum(1 for f in findings if f.suppression)
@@ -167,6 +169,7 @@ def render(report: Report) -> str:
 <div>{_e(report.spec)} against {target} · specdiff {_e(report.tool_version)} · {_e(report.started_at)}</div></header>
 <main>
 <div class="cards">{"".join(cards)}</div>
+<p><b>{_e(score_line(report))}</b></p>
 <p>{s.operations} operations, {s.probed} probed, {s.requests} requests, {s.duration:.1f} s; {len(findings)} findings, {suppressed} suppressed.</p>
 {filters}
 {body}

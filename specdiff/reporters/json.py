@@ -6,6 +6,7 @@ without a bump. The shape is documented in the README (section "JSON report").
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Any
 from specdiff.model import (
     Confidence,
     Coverage,
+    CreatedObject,
     Evidence,
     Finding,
+    IdentityUse,
     Location,
     OperationRef,
     Report,
@@ -24,7 +27,7 @@ from specdiff.model import (
     Suppression,
 )
 from specdiff.reporters import sorted_findings
-from specdiff.score import risk_score
+from specdiff.score import report_score
 
 __all__ = ["REPORT_VERSION", "TOOL_NAME", "from_dict", "load_report", "render", "to_dict"]
 
@@ -80,6 +83,7 @@ def _coverage(c: Coverage) -> dict[str, Any]:
         "reason": c.reason,
         "baseline_status": c.baseline_status,
         "requests": c.requests,
+        "planned": c.planned,
     }
 
 
@@ -89,7 +93,7 @@ def to_dict(report: Report) -> dict[str, Any]:
     for f in report.findings:
         by_severity[f.severity.value] += 1
     s = report.summary
-    score = risk_score(report.findings)
+    score = report_score(report)
     return {
         "report_version": REPORT_VERSION,
         "tool": {"name": TOOL_NAME, "version": report.tool_version},
@@ -104,11 +108,15 @@ def to_dict(report: Report) -> dict[str, Any]:
             "findings": len(report.findings),
             "by_severity": by_severity,
             "suppressed": sum(1 for f in report.findings if f.suppression is not None),
-            "score": score.value,
-            "grade": score.grade,
+            "score": score.value if score is not None else None,
+            "grade": score.grade if score is not None else None,
+            "complete": report.complete,
+            "incomplete": report.incomplete or None,
         },
         "findings": [_finding(f) for f in sorted_findings(report.findings)],
         "coverage": [_coverage(c) for c in report.coverage],
+        "identities": [dataclasses.asdict(i) for i in report.identities],
+        "created": [dataclasses.asdict(c) for c in report.created],
         "notes": list(report.notes),
     }
 
@@ -160,7 +168,24 @@ def from_dict(data: dict[str, Any]) -> Report:
             duration=float(s["duration_seconds"]),
         ),
         notes=tuple(str(n) for n in data["notes"]),
+        complete=bool(s.get("complete", True)),
+        incomplete=str(s.get("incomplete") or ""),
+        identities=tuple(_load_identity(i) for i in data.get("identities", ())),
+        created=tuple(_load_created(c) for c in data.get("created", ())),
     )
+
+
+def _load_identity(d: dict[str, Any]) -> IdentityUse:
+    if d["identity"] not in ("a", "b", "low"):
+        raise ValueError(f"unknown identity {d['identity']!r}")
+    counts = {k: int(d[k]) for k in ("ok", "unauthorized", "forbidden", "other", "not_sent")}
+    return IdentityUse(
+        d["identity"], **counts, stopped=str(d["stopped"]), relogins=int(d["relogins"])
+    )
+
+
+def _load_created(d: dict[str, Any]) -> CreatedObject:
+    return CreatedObject(str(d["path"]), str(d["created_by"]), bool(d["cleaned"]), str(d["note"]))
 
 
 def _load_operation(d: dict[str, Any]) -> OperationRef:
@@ -190,7 +215,7 @@ def _load_finding(d: dict[str, Any]) -> Finding:
 
 def _load_coverage(d: dict[str, Any]) -> Coverage:
     status = d["status"]
-    if status not in ("probed", "not reached", "skipped"):
+    if status not in ("probed", "not reached", "not judged", "skipped"):
         raise ValueError(f"unknown coverage status {status!r}")
     return Coverage(
         _load_operation(d["operation"]),
@@ -198,4 +223,5 @@ def _load_coverage(d: dict[str, Any]) -> Coverage:
         str(d["reason"]),
         d["baseline_status"],
         int(d["requests"]),
+        int(d.get("planned", 0)),
     )

@@ -17,7 +17,7 @@ from specdiff.catalogue import CATALOGUE
 from specdiff.model import Finding, Report
 from specdiff.reporters import sorted_findings
 from specdiff.reporters._text import sanitize
-from specdiff.score import risk_score
+from specdiff.score import report_score
 
 __all__ = ["family_of", "render"]
 
@@ -72,15 +72,17 @@ def render(report: Report) -> str:
     ]
     if any(op == _HOST_WIDE for _, op in by_case):
         cases.append((_HOST_WIDE, "probed", ""))
-    score = risk_score(report.findings)
+    score = report_score(report)
     root = ET.Element(
         "testsuites",
         name="specdiff",
         time=f"{report.summary.duration:.3f}",
     )
-    ET.SubElement(
-        ET.SubElement(root, "properties"), "property", name="score", value=str(score.value)
-    )
+    properties = ET.SubElement(root, "properties")
+    if score is not None:
+        ET.SubElement(properties, "property", name="score", value=str(score.value))
+    else:  # an incomplete run has no score
+        ET.SubElement(properties, "property", name="incomplete", value=_xml(report.incomplete))
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for family in sorted(families):
         suite = ET.SubElement(root, "testsuite", name=f"specdiff.{family}")

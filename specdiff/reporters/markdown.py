@@ -14,7 +14,7 @@ import re
 from specdiff.model import Finding, Report, Severity
 from specdiff.reporters import sorted_findings
 from specdiff.reporters._text import sanitize
-from specdiff.score import risk_score
+from specdiff.score import score_line
 
 __all__ = ["TOP", "escape", "render"]
 
@@ -83,14 +83,12 @@ def render(report: Report) -> str:
     """The report as GitHub-flavoured Markdown ending in a newline."""
     findings = sorted_findings(report.findings)
     counted = [f for f in findings if f.suppression is None]
-    score = risk_score(findings)
     s = report.summary
     target = escape(report.target) if report.target else "static checks only"
     lines = [
         "## specdiff",
         "",
-        f"**{escape(report.spec)}** against **{target}** — risk score "
-        f"**{score.value}/100 (grade {score.grade})**",
+        f"**{escape(report.spec)}** against **{target}** — **{escape(score_line(report))}**",
         "",
         "| severity | findings | suppressed |",
         "|---|---:|---:|",

@@ -43,6 +43,10 @@ def merge_reports(reports: Sequence[Report]) -> Report:
             duration=max(r.summary.duration for r in reports),
         ),
         notes=tuple(notes),
+        complete=all(r.complete for r in reports),
+        incomplete="; ".join(r.incomplete for r in reports if r.incomplete),
+        identities=tuple(i for r in reports for i in r.identities),
+        created=tuple(c for r in reports for c in r.created),
     )
 
 

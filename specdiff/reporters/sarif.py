@@ -30,7 +30,7 @@ from specdiff.catalogue import CATALOGUE
 from specdiff.model import Confidence, Finding, Report, Severity
 from specdiff.reporters import sorted_findings
 from specdiff.reporters._text import sanitize
-from specdiff.score import risk_score
+from specdiff.score import report_score
 
 __all__ = ["SCHEMA_URI", "SECURITY_SEVERITY", "fingerprint", "render", "spec_uri", "to_dict"]
 
@@ -183,7 +183,7 @@ def to_dict(report: Report, source_root: str | None = None) -> dict[str, Any]:
         by_rule.setdefault(f.rule, []).append(f)
     codes = sorted(by_rule)
     index = {code: i for i, code in enumerate(codes)}
-    score = risk_score(report.findings)
+    score = report_score(report)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -202,7 +202,11 @@ def to_dict(report: Report, source_root: str | None = None) -> dict[str, Any]:
                 "properties": {"target": report.target or "", "startedAt": report.started_at},
             }
         ],
-        "properties": {"score": score.value, "grade": score.grade},
+        "properties": (
+            {"score": score.value, "grade": score.grade}
+            if score is not None
+            else {"incomplete": _text(report.incomplete)}
+        ),
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

@@ -22,7 +22,7 @@ from rich.text import Text
 from specdiff.model import Coverage, Finding, OperationRef, Report, Severity
 from specdiff.reporters import sorted_findings
 from specdiff.reporters._text import sanitize
-from specdiff.score import risk_score
+from specdiff.score import score_line
 
 __all__ = ["SNIPPET_LIMIT", "render", "sanitize", "verdict"]
 
@@ -234,11 +234,28 @@ def _sections(report: Report) -> Iterator[tuple[RenderableType, bool]]:
         style = _SEVERITY_STYLE[worst]
     else:
         style = "bold green"
-    score = risk_score(report.findings)
+    yield from _run_facts(report)
     accepted = sum(1 for f in report.findings if f.suppression is not None)
     suppressed = f"; {accepted} suppressed" if accepted else ""
-    yield Text(f"risk score {score.value}/100, grade {score.grade}{suppressed}"), False
+    yield Text(sanitize(score_line(report)) + suppressed), False
     yield Text(verdict(report), style=style), False
+
+
+def _run_facts(report: Report) -> Iterator[tuple[RenderableType, bool]]:
+    """How each identity's credentials fared, and what ``--unsafe`` created."""
+    for who in report.identities:
+        line = (
+            f"identity {who.identity.upper()}: {who.ok} answered 2xx, {who.unauthorized} 401, "
+            f"{who.forbidden} 403, {who.other} other"
+        )
+        if who.relogins:
+            line += f"; logged in again {_plural(who.relogins, 'time')}"
+        if who.stopped:
+            line += f"; {who.stopped}, {who.not_sent} not sent"
+        yield Text(sanitize(line)), False
+    for obj in report.created:
+        state = "deleted again" if obj.cleaned else f"NOT cleaned up: {obj.note}"
+        yield Text(sanitize(f"created {obj.path} ({obj.created_by}): {state}")), False
 
 
 def render(report: Report, *, color: bool = False, width: int = 100) -> str:

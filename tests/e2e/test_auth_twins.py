@@ -23,7 +23,7 @@ from specdiff.engine import scan
 from specdiff.errors import PreflightError
 from specdiff.jwtkit import KID_INJECTIONS, kid_injected, parse_jwt
 from specdiff.model import Report, Severity
-from specdiff.mutate import MALFORMED_JSON
+from specdiff.mutate import MALFORMED_JSON, canary
 from specdiff.reporters import Format, render
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
@@ -81,6 +81,7 @@ WITH_INPUTS_EXPECTED = DEFAULT_EXPECTED | {
 
 
 ALICE_ORDER = ORDERS[0].id
+SD202_KEY = canary("GET /partner/catalog", "made-up", "3")
 
 
 def _with_inputs(twin: RunningTwin) -> TwinScan:
@@ -161,12 +162,14 @@ def test_hardened_twin_stays_silent_with_every_input(hardened_full: TwinScan) ->
 
 def _assert_unsafe_requests_harmless(scan_: TwinScan, twin: RunningTwin) -> None:
     unsafe = [e for e in scan_.log if e.method not in ("GET", "HEAD", "OPTIONS", "TRACE")]
-    # this family's: anonymous, with input no schema accepts; the leakage family's error
-    # provocation: anonymous too, with a body no parser can read
+    # anonymous, with a body no parser can read (SD201's, the error provocations), or to an
+    # id that certainly names nothing (SD201 without a body, SD501's undeclared DELETE)
     assert {(e.method, e.path, e.body) for e in unsafe if e.body != MALFORMED_JSON} == {
-        ("POST", "/users", b"[]"),
         ("DELETE", "/orders/specdiff-invalid-0000", b""),
+        ("DELETE", "/users/999999999999", b""),
+        ("DELETE", "/products/999999999999", b""),
     }
+    assert ("POST", "/users") in {(e.method, e.path) for e in unsafe if e.body == MALFORMED_JSON}
     for entry in unsafe:
         assert entry.header("Authorization") is None and entry.query == "", entry
     for entry in scan_.log:
@@ -217,7 +220,8 @@ def test_the_partner_key_goes_only_where_it_proves_something(
     key = request.getfixturevalue(which.replace("_scan", "_twin")).api_key
     partner = [e for e in scan_.log if e.path == "/partner/catalog"]
     by_purpose = {
-        "random": [e for e in partner if (e.header("X-API-Key") or "").startswith("specdiff")],
+        # SD202's made-up key (a canary, not SD404's own)
+        "random": [e for e in partner if e.header("X-API-Key") == SD202_KEY],
         "moved": [e for e in partner if key in e.query],
         "forged-jwt": [
             e for e in partner if e.header("Authorization") and not e.header("X-API-Key")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from specdiff import safety
 from specdiff.config import Credentials
 from specdiff.demo.data import ORDERS, USERS
 from specdiff.demo.serve import RunningTwin
@@ -27,6 +28,13 @@ from specdiff.spec import load_spec
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
 REPO = Path(__file__).parents[2]
+NO_OBJECT = (
+    safety.INVALID_STRING_ID,
+    safety.INVALID_NUMBER_ID,
+    safety.ABSENT_STRING_ID,
+    safety.ABSENT_INTEGER_ID,
+    safety.ABSENT_UUID,
+)
 FAMILY = ("SD101", "SD103", "SD201", "SD301", "SD302", "SD303")
 
 
@@ -88,14 +96,14 @@ def test_specdiff_sends_no_credential_in_clear_and_nothing_unsafe(
     assert vulnerable_scan.report.summary.requests == len(log)
     for entry in log:
         if entry.method not in {"GET", "HEAD", "OPTIONS", "TRACE"}:
-            # unsafe methods go only anonymously with input no schema accepts (SD201/SD208),
-            # or with a body no parser can turn into data (error provocation); DELETE never
-            # reaches a real object
+            # unsafe methods go only anonymously, with a body no parser accepts or to an id
+            # that certainly names nothing (the safety policy's terms); DELETE never reaches a
+            # real object
             anonymous = entry.header("Authorization") is None and "token" not in entry.query
-            invalid = entry.body in (b"[]", b"{}") or "specdiff-" in entry.path
+            no_object = any(sentinel in entry.path for sentinel in NO_OBJECT)
             malformed = entry.method in {"POST", "PUT", "PATCH"} and entry.body == MALFORMED_JSON
-            assert (anonymous and invalid) or malformed, entry
-            assert entry.method != "DELETE" or "specdiff-" in entry.path, entry
+            assert anonymous and (no_object or malformed), entry
+            assert entry.method != "DELETE" or no_object, entry
         if entry.scheme == "http":
             assert entry.header("Authorization") is None, entry
             assert vulnerable_twin.token not in repr(entry), entry

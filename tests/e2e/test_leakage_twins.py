@@ -21,6 +21,7 @@ import pytest
 from specdiff.demo.serve import RunningTwin, serve_twin
 from specdiff.engine import scan
 from specdiff.mutate import MALFORMED_JSON
+from specdiff.safety import SENTINELS
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
 FAMILY = (
@@ -96,8 +97,9 @@ def test_family_sends_nothing_that_writes_and_never_talks_to_the_console(
     # error provocation reached unsafe operations only anonymously, with an unreadable body
     provoked = [e for e in unsafe if e.body == MALFORMED_JSON]
     assert provoked and all(e.header("Authorization") is None for e in unsafe)
-    # no DELETE ever names a real object (the auth family's anonymous probe uses an invalid id)
-    assert all("specdiff-" in e.path for e in log if e.method == "DELETE")
+    # no DELETE ever names a real object (SD201 and SD501 use ids that certainly name nothing)
+    deletes = [e for e in log if e.method == "DELETE"]
+    assert deletes and all(any(s in e.path for s in SENTINELS) for e in deletes)
     # the console was looked at, never used: no debugger command, no PIN, no frame evaluation
     assert any(e.path == "/console" and e.method == "GET" for e in log)
     assert not any("__debugger__" in e.query or "cmd=" in e.query for e in log)

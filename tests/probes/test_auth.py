@@ -10,6 +10,7 @@ import pytest
 from probes.auth import MissingCredentialsAccepted
 from specdiff.model import AuthMode, Confidence, PlannedRequest, Severity
 from specdiff.probe import ProbeContext, ProbeOptions
+from specdiff.variant import Variant, VariantKind
 from tests.builders import api_of, exchange, minimal_doc, ok_json, operation
 
 DOC = minimal_doc(
@@ -24,7 +25,11 @@ DOC = minimal_doc(
     components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
 )
 NO_CREDS = PlannedRequest(
-    "GET", "/secured", auth=AuthMode.NONE, probe="SD201", purpose="no-credentials"
+    "GET",
+    "/secured",
+    auth=AuthMode.NONE,
+    probe="SD201",
+    variant=Variant(VariantKind.NO_CREDENTIALS),
 )
 
 

@@ -22,8 +22,9 @@ from probes.auth import (
 )
 from specdiff.config import AuthMaterial, Credentials
 from specdiff.model import ApiModel, AuthMode, Confidence, Exchange, PlannedRequest, Severity
+from specdiff.mutate import MALFORMED_JSON
 from specdiff.probe import Listing, ProbeContext, ProbeOptions
-from tests.builders import api_of, exchange, minimal_doc, ok_json, operation
+from tests.builders import api_of, exchange, minimal_doc, ok_json, operation, variant
 
 USER = {"type": "object", "properties": {"id": {"type": "integer"}, "email": {"type": "string"}}}
 DOC = minimal_doc(
@@ -84,7 +85,7 @@ def ctx(
     *,
     status: int | None = 200,
     body: Any = None,
-    earlier: tuple[Exchange, ...] = (),
+    pool: tuple[Exchange, ...] = (),
     identities: frozenset[str] = frozenset(),
     low: Credentials | None = None,
     creds: bool = True,
@@ -96,7 +97,7 @@ def ctx(
         identities=identities,
         auth=AuthMaterial(credentials=A, credentials_low=low or Credentials()),
     )
-    return ProbeContext(api, options, base, ex, earlier)
+    return ProbeContext(api, options, base, ex, pool)
 
 
 def sent(req: PlannedRequest, status: int, body: Any = None) -> Exchange:
@@ -111,11 +112,14 @@ def test_sd202_plans_scheme_specific_fakes(api: ApiModel) -> None:
     bearer = list(probe.plan(operation(api, "GET /items"), ctx(api)))
     assert [r.purpose for r in bearer] == ["random-token", "malformed-token", "wrong-scheme-word"]
     assert all(r.auth is AuthMode.CUSTOM and "tok-alice" not in str(r) for r in bearer)
-    assert dict(bearer[2].headers)["Authorization"].startswith("Token specdiff")
+    # made-up credentials are canaries: SD404 looks for them in every answer
+    assert dict(bearer[2].headers)["Authorization"].startswith("Token sdcanary")
     [basic] = probe.plan(operation(api, "GET /basic"), ctx(api, "/basic"))
-    assert dict(basic.headers)["Authorization"] == "Basic c3BlY2RpZmY6bm90LXRoZS1wYXNzd29yZA=="
+    pair = dict(basic.headers)["Authorization"].removeprefix("Basic ")
+    user, _, password = base64.b64decode(pair).decode().partition(":")
+    assert user.startswith("sdcanary") and password == "not-the-password"
     [key] = probe.plan(operation(api, "GET /keyed"), ctx(api, "/keyed"))
-    assert key.query[0][0] == "api_key" and key.query[0][1].startswith("specdiff")
+    assert key.query[0][0] == "api_key" and key.query[0][1].startswith("sdcanary")
     assert list(probe.plan(operation(api, "GET /items"), ctx(api, status=401))) == []
 
 
@@ -131,8 +135,8 @@ def test_sd202_judging(api: ApiModel, status: int, fires: bool) -> None:
 def test_sd202_silent_when_the_operation_checks_no_credential_at_all(api: ApiModel) -> None:
     probe = InvalidTokenAccepted()
     op = operation(api, "GET /items")
-    anonymous = sent(PlannedRequest("GET", "/items", purpose="no-credentials"), 200)
-    c = ctx(api, earlier=(anonymous,))
+    anonymous = sent(PlannedRequest("GET", "/items", variant=variant("no-credentials")), 200)
+    c = ctx(api, pool=(anonymous,))
     assert list(probe.plan(op, c)) == []
     [req, *_] = probe.plan(op, ctx(api))
     assert list(probe.judge(op, c, [sent(req, 200)])) == []
@@ -220,7 +224,7 @@ def test_unsafe_operations_are_probed_anonymously_with_invalid_input(api: ApiMod
     [req] = MissingCredentialsAccepted().plan(post, c)
     assert (req.auth, req.body, req.purpose) == (
         AuthMode.NONE,
-        b"[]",
+        MALFORMED_JSON,
         "no-credentials-invalid-input",
     )
     delete = operation(api, "DELETE /users/{id}")
@@ -245,13 +249,17 @@ def test_sd208_and_sd201_judge_the_invalid_anonymous_request(
 ) -> None:
     op = operation(api, "POST /items")
     req = PlannedRequest(
-        "POST", "/items", body=b"[]", auth=AuthMode.NONE, purpose="no-credentials-invalid-input"
+        "POST",
+        "/items",
+        body=MALFORMED_JSON,
+        auth=AuthMode.NONE,
+        variant=variant("no-credentials-invalid-input"),
     )
     ex = sent(req, status, {"error": "x"})
     c = ProbeContext(api, ProbeOptions(has_credentials=True), req, None, (ex,))
     found_201 = list(MissingCredentialsAccepted().judge(op, c, [ex]))
     assert [f.severity for f in found_201] == ([Severity.CRITICAL] if sd201 else [])
-    assert [f.rule for f in CheckedAfterValidation().judge(op, c, [])] == (
+    assert [f.rule for f in CheckedAfterValidation().judge(op, c, [ex])] == (
         ["SD208"] if sd208 else []
     )
 
@@ -260,7 +268,7 @@ def test_sd208_and_sd201_judge_the_invalid_anonymous_request(
 
 
 def _refusal(purpose: str, body: Any) -> Exchange:
-    return exchange(401, body, request=PlannedRequest("GET", "/items", purpose=purpose))
+    return exchange(401, body, request=PlannedRequest("GET", "/items", variant=variant(purpose)))
 
 
 @pytest.mark.parametrize(
@@ -291,9 +299,7 @@ def _refusal(purpose: str, body: Any) -> Exchange:
 )
 def test_sd209_error_oracle(api: ApiModel, bodies: dict[str, str], fires: bool) -> None:
     earlier = tuple(_refusal(p, {"error": b}) for p, b in bodies.items())
-    findings = list(
-        ErrorOracle().judge(operation(api, "GET /items"), ctx(api, earlier=earlier), [])
-    )
+    findings = list(ErrorOracle().judge(operation(api, "GET /items"), ctx(api, pool=earlier), []))
     assert [f.rule for f in findings] == (["SD209"] if fires else [])
 
 

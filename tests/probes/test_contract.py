@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from probes.contract import ContentTypeMismatch, SchemaViolation, UndocumentedStatus
-from specdiff.model import Exchange, PlannedRequest
+from specdiff.model import AuthMode, Exchange, PlannedRequest
 from specdiff.probe import Probe, ProbeContext, ProbeOptions
-from tests.builders import api_of, exchange, minimal_doc, operation
+from tests.builders import api_of, exchange, minimal_doc, operation, variant
 
 ORDER: dict[str, Any] = {
     "type": "object",
@@ -91,7 +91,8 @@ def _judge(
     api = api_of(tmp_path, DOC)
     op = operation(api, key)
     ctx = ProbeContext(api, ProbeOptions(has_credentials=creds), PlannedRequest("GET", "/x"), ex)
-    return {f.key for f in probe.judge(op, ctx, [])}
+    pool = [ex] if ex is not None and probe.evidence == "pool" else []
+    return {f.key for f in probe.judge(op, ctx, pool)}
 
 
 @pytest.mark.parametrize(
@@ -141,7 +142,8 @@ def test_sd305_quiet_on_non_json_errors_and_unsent_baselines(tmp_path: Path) -> 
         ("GET /ranged", 503, True, set()),  # 5XX range
         ("GET /ranged", 404, True, {"404"}),  # no parameter: a 404 is not a guess
         ("GET /defaulted", 418, True, set()),  # default
-        ("GET /secured", 401, False, set()),  # anonymous run: refusals are expected
+        # an anonymous run: the baseline is the anonymous refusal, and 401 is undocumented
+        ("GET /secured", 401, False, {"401"}),
         ("GET /secured", 401, True, {"401"}),
         ("GET /secured", 403, True, {"403"}),
     ],
@@ -158,7 +160,8 @@ def test_sd306_undocumented_status(
     [
         ("GET /orders/{id}", 200, "application/json", b"{}", set()),
         ("GET /orders/{id}", 200, "application/json; charset=utf-8", b"{}", set()),
-        ("GET /orders/{id}", 200, "application/problem+json", b"{}", set()),  # +json suffix
+        # a structured suffix is another media type: only application/json is documented
+        ("GET /orders/{id}", 200, "application/problem+json", b"{}", {"application/problem+json"}),
         ("GET /orders/{id}", 200, "text/html", b"<html></html>", {"text/html"}),
         ("GET /orders/{id}", 200, "text/html", b"", set()),  # nothing to parse
         ("GET /orders/{id}", 500, "text/html", b"<html></html>", set()),  # undocumented: SD306
@@ -172,3 +175,73 @@ def test_sd307_content_type_mismatch(
 ) -> None:
     ex = exchange(status, body, headers={"Content-Type": content_type})
     assert _judge(tmp_path, ContentTypeMismatch(), key, ex) == expected
+
+
+def _anonymous(status: int, content_type: str = "application/json") -> Exchange:
+    """A refusal to SD201's request without credentials (not the baseline)."""
+    req = PlannedRequest("GET", "/secured", auth=AuthMode.NONE, variant=variant("no-credentials"))
+    return exchange(status, {"error": "x"}, request=req, headers={"Content-Type": content_type})
+
+
+def _judge_pool(
+    tmp_path: Path, probe: Probe, doc: dict[str, Any], key: str, *pool: Exchange
+) -> set[str]:
+    api = api_of(tmp_path, doc)
+    base = exchange(200, GOOD)
+    ctx = ProbeContext(api, ProbeOptions(has_credentials=True), base.request, base)
+    return {f.key for f in probe.judge(operation(api, key), ctx, [base, *pool])}
+
+
+def _with_401(content: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = dict(DOC)
+    secured = {
+        "security": [{"bearer": []}],
+        "responses": {
+            "200": {"description": "ok", "content": JSON},
+            "401": {"description": "no", "content": content},
+        },
+    }
+    doc["paths"] = {**DOC["paths"], "/secured": {"get": secured}}
+    return doc
+
+
+def test_sd306_judges_the_anonymous_refusal_of_a_secured_operation(tmp_path: Path) -> None:
+    # /secured documents no 401: the anonymous request's refusal breaks the contract
+    assert _judge_pool(tmp_path, UndocumentedStatus(), DOC, "GET /secured", _anonymous(401)) == {
+        "401"
+    }
+    documented = _with_401({"application/json": {}})
+    assert (
+        _judge_pool(tmp_path, UndocumentedStatus(), documented, "GET /secured", _anonymous(401))
+        == set()
+    )
+    # not a refusal, or not anonymous, or not secured: other rules' evidence
+    assert (
+        _judge_pool(tmp_path, UndocumentedStatus(), DOC, "GET /secured", _anonymous(400)) == set()
+    )
+    made_up = variant("random-token")
+    forged = exchange(
+        401, {}, request=PlannedRequest("GET", "/secured", auth=AuthMode.CUSTOM, variant=made_up)
+    )
+    assert _judge_pool(tmp_path, UndocumentedStatus(), DOC, "GET /secured", forged) == set()
+    assert (
+        _judge_pool(tmp_path, UndocumentedStatus(), DOC, "GET /defaulted", _anonymous(401)) == set()
+    )
+
+
+@pytest.mark.parametrize(
+    ("documented", "sent", "expected"),
+    [
+        ("application/json", "application/json", set()),
+        ("application/json", "application/problem+json", {"application/problem+json"}),
+        ("application/json", "text/html", {"text/html"}),
+        ("application/problem+json", "application/problem+json", set()),
+        ("application/*", "application/problem+json", set()),
+    ],
+)
+def test_sd307_judges_the_anonymous_refusal_of_a_secured_operation(
+    tmp_path: Path, documented: str, sent: str, expected: set[str]
+) -> None:
+    doc = _with_401({documented: {}})
+    found = _judge_pool(tmp_path, ContentTypeMismatch(), doc, "GET /secured", _anonymous(401, sent))
+    assert found == expected

@@ -27,7 +27,7 @@ from specdiff.config import AuthMaterial, Credentials
 from specdiff.jwtkit import entropy_bits, parse_jwt
 from specdiff.model import ApiModel, AuthMode, PlannedRequest
 from specdiff.probe import ProbeContext, ProbeOptions
-from tests.builders import api_of, exchange, minimal_doc, ok_json, operation
+from tests.builders import api_of, exchange, minimal_doc, ok_json, operation, variant
 
 DOC = minimal_doc(
     {
@@ -208,8 +208,10 @@ def _got_in(api: ApiModel, probe: str, purpose: str, status: int) -> ProbeContex
     """A context where an earlier probe's variant ``purpose`` got ``status``."""
     c = ctx(api, hs(CLAIMS), jwt_secret=STRONG)
     assert c.baseline is not None
-    earlier = PlannedRequest("GET", "/me", auth=AuthMode.CUSTOM, probe=probe, purpose=purpose)
-    return dataclasses.replace(c, earlier=(exchange(status, {"id": 1}, request=earlier),))
+    earlier = PlannedRequest(
+        "GET", "/me", auth=AuthMode.CUSTOM, probe=probe, variant=variant(purpose)
+    )
+    return dataclasses.replace(c, pool=(exchange(status, {"id": 1}, request=earlier),))
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import zlib
 from pathlib import Path
@@ -33,7 +34,8 @@ from probes.transport import HstsMissing, InsecureCookie, InsecureRedirect
 from specdiff.model import ApiModel, AuthMode, Exchange, Operation, PlannedRequest
 from specdiff.mutate import MALFORMED_JSON, canary_request, mutations
 from specdiff.probe import Probe, ProbeContext, ProbeOptions
-from tests.builders import api_of, exchange, minimal_doc, ok_json, operation
+from specdiff.safety import SafetyPolicy
+from tests.builders import api_of, exchange, minimal_doc, ok_json, operation, variant
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSJ9."
@@ -104,7 +106,9 @@ def _judge(
 
 
 def _with(req_purpose: str, ex: Exchange, method: str = "GET") -> Exchange:
-    req = PlannedRequest(method, ex.request.path, purpose=req_purpose, headers=ex.request.headers)
+    req = PlannedRequest(
+        method, ex.request.path, variant=variant(req_purpose), headers=ex.request.headers
+    )
     return Exchange(req, ex.url, ex.sent_headers, ex.status, ex.headers, ex.body)
 
 
@@ -387,7 +391,7 @@ def test_sd407_plans_the_list_skipping_documented_paths(tmp_path: Path) -> None:
 
 
 def _path_ex(path: str, status: int, body: str, purpose: str = "well-known-path") -> Exchange:
-    req = PlannedRequest("GET", path, auth=AuthMode.NONE, purpose=purpose)
+    req = PlannedRequest("GET", path, auth=AuthMode.NONE, variant=variant(purpose))
     return Exchange(
         req, f"https://api.test{path}", (), status, (("Content-Type", "text/plain"),), body.encode()
     )
@@ -437,13 +441,47 @@ def test_sd408_cacheable_sensitive(
 # --------------------------------------------------------------------------- SD5xx
 
 
-def test_sd501_plans_safely_and_judges_2xx(api: ApiModel) -> None:
+def test_sd501_plans_only_what_cannot_change_data(tmp_path: Path) -> None:
+    thing = {"name": "thing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    doc = minimal_doc(
+        {
+            "/things/{thing_id}": {
+                "get": {"parameters": [thing], "responses": ok_json({"type": "object"})}
+            },
+            "/open": {"get": {"responses": ok_json({"type": "object"})}},
+        }
+    )
+    api = api_of(tmp_path, doc)
+    op = operation(api, "GET /things/{thing_id}")
+    base = PlannedRequest("GET", "/things/7", headers=(("Accept", "application/json"),))
+    c = ProbeContext(api, ProbeOptions(has_credentials=True), base, None)
+    planned = {r.method: r for r in UndocumentedMethodAccepted().plan(op, c)}
+    assert {m: r.path for m, r in planned.items()} == {
+        "OPTIONS": "/things/7",
+        "TRACE": "/things/7",
+        # never a real object: an id that certainly does not exist, anonymously
+        "PUT": "/things/999999999999",
+        "PATCH": "/things/999999999999",
+        "DELETE": "/things/999999999999",
+    }
+    assert all(r.auth is AuthMode.NONE for r in planned.values())
+    assert planned["PUT"].body == MALFORMED_JSON and planned["DELETE"].body is None
+    policy = SafetyPolicy(api)  # safe mode: every one of them passes
+    assert [r for r in planned.values() if policy.refusal(r, op)] == []
+    # a path without parameters: PUT/PATCH (anonymous, unparseable) only with --unsafe
+    open_op = operation(api, "GET /open")
+    c = ProbeContext(api, ProbeOptions(), PlannedRequest("GET", "/open"), None)
+    assert {r.method for r in UndocumentedMethodAccepted().plan(open_op, c)} == {"OPTIONS", "TRACE"}
+    c = dataclasses.replace(c, options=ProbeOptions(unsafe=True))
+    unsafe = {r.method: r for r in UndocumentedMethodAccepted().plan(open_op, c)}
+    assert set(unsafe) == {"OPTIONS", "TRACE", "PUT", "PATCH"}  # never a DELETE
+    assert all(r.auth is AuthMode.NONE for r in unsafe.values())
+
+
+def test_sd501_judges_2xx(api: ApiModel) -> None:
     op = operation(api, "GET /open")
-    planned = {r.method: r for r in UndocumentedMethodAccepted().plan(op, _ctx(api, op))}
-    assert set(planned) == {"OPTIONS", "TRACE", "PUT", "PATCH"}  # DELETE only with --unsafe
-    assert planned["PUT"].body == MALFORMED_JSON and planned["TRACE"].auth is AuthMode.NONE
-    unsafe = {r.method for r in UndocumentedMethodAccepted().plan(op, _ctx(api, op, unsafe=True))}
-    assert "DELETE" in unsafe
+    c = dataclasses.replace(_ctx(api, op), options=ProbeOptions(unsafe=True))
+    planned = {r.method: r for r in UndocumentedMethodAccepted().plan(op, c)}
 
     def answer(method: str, status: int, body: bytes) -> Exchange:
         return Exchange(planned[method], "https://api.test/open", (), status, (), body)

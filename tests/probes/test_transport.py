@@ -9,6 +9,7 @@ import pytest
 from probes.transport import HttpAccepted, SpecDeclaresHttp
 from specdiff.model import AuthMode, PlannedRequest, Severity
 from specdiff.probe import ProbeContext, ProbeOptions
+from specdiff.variant import Variant, VariantKind
 from tests.builders import api_of, exchange, minimal_doc, ok_json, operation
 
 DOC = minimal_doc(
@@ -67,7 +68,12 @@ def test_sd101_judging(tmp_path: Path, status, headers, body, fires) -> None:  #
     api = api_of(tmp_path, DOC)
     op = operation(api, "GET /secured")
     req = PlannedRequest(
-        "GET", "/secured", auth=AuthMode.NONE, target="http", probe="SD101", purpose="plain-http"
+        "GET",
+        "/secured",
+        auth=AuthMode.NONE,
+        target="http",
+        probe="SD101",
+        variant=Variant(VariantKind.PLAIN_HTTP),
     )
     ex = exchange(
         status,

@@ -22,6 +22,8 @@ TOP_KEYS = {
     "summary",
     "findings",
     "coverage",
+    "identities",
+    "created",
     "notes",
 }
 SUMMARY_KEYS = {
@@ -34,6 +36,8 @@ SUMMARY_KEYS = {
     "suppressed",
     "score",
     "grade",
+    "complete",
+    "incomplete",
 }
 FINDING_KEYS = {
     "rule",
@@ -54,7 +58,7 @@ FINDING_KEYS = {
 OPERATION_KEYS = {"method", "path", "operation_id"}
 LOCATION_KEYS = {"file", "line", "pointer"}
 EVIDENCE_KEYS = {"request", "status", "snippet", "curl"}
-COVERAGE_KEYS = {"operation", "status", "reason", "baseline_status", "requests"}
+COVERAGE_KEYS = {"operation", "status", "reason", "baseline_status", "requests", "planned"}
 
 
 def _empty_report() -> Report:
@@ -153,6 +157,8 @@ def test_summary_counts(sample_report: Report) -> None:
         "suppressed": 0,
         "score": 0,
         "grade": "F",
+        "complete": True,
+        "incomplete": None,
     }
 
 
@@ -214,6 +220,7 @@ def test_coverage_in_report_order(sample_report: Report) -> None:
         "reason": "baseline answered 404",
         "baseline_status": 404,
         "requests": 1,
+        "planned": 0,
     }
     assert coverage[3]["operation"]["operation_id"] is None
 

@@ -16,7 +16,7 @@ def test_header_counts_and_score(sample_report: Report) -> None:
     out = markdown.render(sample_report)
     lines = out.split("\n")
     assert lines[0] == "## specdiff"
-    assert "risk score **0/100 (grade F)**" in out
+    assert "**risk score 0/100, grade F**" in out
     assert "| critical | 2 | 0 |" in lines
     assert "| high | 1 | 0 |" in lines
     assert "| info | 0 | 0 |" in lines

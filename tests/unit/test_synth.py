@@ -184,41 +184,6 @@ def test_harvest_prefers_parent_collection_and_item_aliases(tmp_path: Path) -> N
     assert req.path == "/orders/o-1"
 
 
-def test_a_spare_object_for_destructive_variants(tmp_path: Path) -> None:
-    from specdiff.synth import spare_request
-
-    doc = minimal_doc(
-        {
-            "/orders": {"get": {"responses": ok_json({"type": "object"})}},
-            "/orders/{order_id}": {
-                "delete": {
-                    "parameters": [
-                        {
-                            "name": "order_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": {"204": {"description": "gone"}},
-                }
-            },
-        }
-    )
-    api = api_of(tmp_path, doc)
-    delete = operation(api, "DELETE /orders/{order_id}")
-    harvest = IdHarvest()
-    harvest.record(operation(api, "GET /orders"), {"items": [{"id": "o-1"}]})
-    assert spare_request(api, delete, harvest=harvest) is None  # only one object seen
-    harvest.record(
-        operation(api, "GET /orders"), {"items": [{"id": "o-1"}, {"id": "o-2"}, {"id": "o-3"}]}
-    )
-    assert baseline_request(api, delete, harvest=harvest).path == "/orders/o-1"
-    spare = spare_request(api, delete, harvest=harvest)
-    assert spare is not None and spare.path == "/orders/o-2"
-    assert spare_request(api, delete, harvest=harvest, overrides={"order_id": "x"}) is None
-
-
 def test_harvest_names_the_listing_that_revealed_an_id(tmp_path: Path) -> None:
     from specdiff.synth import harvested_params
 
