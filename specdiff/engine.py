@@ -434,7 +434,7 @@ class _Engine:
                 *(self._baseline(op) for op in lasting if op.path.count("{") == depth)
             )
         by_key = {op.key: op for op in lasting}
-        for key in await self.runner.recheck():  # A logged in anew: its refused baselines again
+        for key in await self.runner.settle():  # A logged in anew: its refused baselines again
             if key in by_key:
                 await self._baseline(by_key[key])
         self._preflight()
@@ -454,6 +454,7 @@ class _Engine:
         for op in alone:
             await self._baseline(op)
             results.append(await self._probe(op, options, sequential=True))
+        await self.runner.settle()  # refusals no credential check has covered yet
         return self.once + [f for batch in results for f in batch]
 
     async def _discover_jwks(self) -> None:

@@ -74,7 +74,11 @@ class CreatedObjects:
         req = exchange.request
         if req.method == "POST" and exchange.ok and req.target == "primary":
             shape = _shape(op.path) if op.method == "POST" else None
-            if shape is not None and shape in self._items and path_values(op.path, req.path):
+            if (
+                shape is not None
+                and shape in self._items
+                and path_values(op.path, req.path) is not None
+            ):
                 self._record(shape, req.path, op.key, exchange)
         elif req.method == "DELETE" and (exchange.ok or exchange.status in _GONE):
             for obj in self._objects:

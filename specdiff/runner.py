@@ -85,6 +85,12 @@ _HEADERS = (
 )
 """What every request carries unless it sets the header itself: httpx's defaults, our agent."""
 _MAX_BLIND_RELOGINS = 3
+_MAX_RETRIES_AFTER_LOGIN = 3
+_CHECK_INTERVAL = 1.0
+"""Seconds after a credential check during which refusals are not checked one by one (without
+a login step): they wait for the next check, at the latest at the end of the run, and become
+"not judged" if it fails. Legitimate refusals (an admin operation) cost one check a second."""
+"""Times one request goes again after a login obtained a new token for it."""
 """Logins after a refusal before identity A had any request answered 2xx (nothing to check)."""
 
 IdentityName = Literal["a", "b", "low"]
@@ -102,8 +108,9 @@ class _Identity:
         self.counts: Counter[str] = Counter()
         self.proven: PlannedRequest | None = None
         """A safe request of this identity that was answered 2xx: the credential check."""
-        self.checked_at = float("-inf")
-        """When the last credential check that passed was sent (monotonic)."""
+        self.checked_until = float("-inf")
+        """When the last credential check that passed was answered (monotonic): refusals
+        answered before it were genuine."""
         self.stopped_at: str = ""
         self.stop_reason = ""
         self.refused = 0
@@ -112,7 +119,8 @@ class _Identity:
         self.affected: Counter[str] = Counter()
         """Operation key -> requests refused or not sent after the credentials stopped."""
         self.unchecked: list[str] = []
-        """Operations refused before any request of this identity had been answered 2xx."""
+        """Operations with a refusal no check has covered yet: before any request of this
+        identity had been answered 2xx, or within :data:`_CHECK_INTERVAL` of the last check."""
         self.relogins = 0
         self.lock = asyncio.Lock()
         self.expires = _expiry(credentials, now)
@@ -373,18 +381,19 @@ class Runner:
             return _unsent(req, why, "credentials")
         if who is None:
             return await self._send(req)
-        sent_with = who.credentials
-        exchange = await self._send(req)
-        answered = time.monotonic()
-        self._observe(who, req, exchange)
-        if exchange.status in who.refusals:
+        for _ in range(_MAX_RETRIES_AFTER_LOGIN + 1):
+            sent_with = who.credentials
+            exchange = await self._send(req)
+            answered = time.monotonic()
+            self._observe(who, req, exchange)
+            if exchange.status not in who.refusals:
+                break
             verdict = await self._verify(who, sent_with, answered, req.operation)
-            if verdict == "retry":
-                exchange = await self._send(req)
-                self._observe(who, req, exchange)
-            elif verdict == "stopped":
+            if verdict == "stopped":
                 who.refused += 1
                 who.affected[req.operation] += 1
+            if verdict != "retry":
+                break
         return exchange
 
     def _identity_of(self, req: PlannedRequest) -> _Identity | None:
@@ -413,10 +422,13 @@ class Runner:
                 return "retry"  # a login since: the request goes again with the new token
             if who.stop_reason:
                 return "stopped"
-            if who.checked_at >= answered:
+            if who.checked_until >= answered:
                 return "genuine"
-            if who.proven is None:
-                if self._can_login(who) and self._blind_relogins < _MAX_BLIND_RELOGINS:
+            recently = time.monotonic() - who.checked_until < _CHECK_INTERVAL
+            if who.proven is None or (recently and not self._can_login(who)):
+                # settled by the next check (at the latest when the run ends: settle())
+                blind = who.proven is None and self._blind_relogins < _MAX_BLIND_RELOGINS
+                if blind and self._can_login(who):
                     self._blind_relogins += 1
                     if not await self._relogin(who):
                         return "stopped"
@@ -435,12 +447,12 @@ class Runner:
     async def _still_works(self, who: _Identity) -> bool:
         """Ask the identity's proven request again; anything but a refusal says yes."""
         assert who.proven is not None
-        started = time.monotonic()
         check = await self._send(who.proven)
         who.count(check)
         if check.status in who.refusals:
             return False
-        who.checked_at = started
+        who.checked_until = time.monotonic()
+        who.unchecked.clear()  # refused before this check: genuine
         return True
 
     def _can_login(self, who: _Identity) -> bool:
@@ -467,32 +479,36 @@ class Runner:
             self._stop(who, "credentials stopped working (the JWT expired)")
 
     def _stop(self, who: _Identity, reason: str) -> None:
-        if not who.stop_reason:
-            who.stop_reason = reason
-            who.stopped_at = datetime.fromtimestamp(self._clock(), timezone.utc).strftime(
-                "%H:%M:%S UTC"
-            )
+        if who.stop_reason:
+            return
+        who.stop_reason = reason
+        who.stopped_at = datetime.fromtimestamp(self._clock(), timezone.utc).strftime(
+            "%H:%M:%S UTC"
+        )
+        for op in who.unchecked:  # refusals no check covered: their judgement is void too
+            who.refused += 1
+            who.affected[op] += 1
+        who.unchecked.clear()
 
-    async def recheck(self) -> set[str]:
-        """Settle the refusals that came before an identity had any 2xx (the first baselines):
-        one credential check per such identity. Returns the operations whose refused requests
-        should be sent again because identity A logged in anew."""
+    async def settle(self) -> set[str]:
+        """Settle the refusals no check has covered yet (the first baselines', those within
+        :data:`_CHECK_INTERVAL` of a check): one credential check per such identity. Returns
+        the operations whose refused requests should be sent again because identity A logged
+        in anew (the engine calls this after the baselines, and once more at the end)."""
         again: set[str] = set()
         for who in self._who.values():
             if not who.unchecked or who.proven is None or who.stop_reason:
                 continue
             async with who.lock:
-                ops, who.unchecked = who.unchecked, []
+                ops = list(who.unchecked)
                 if await self._still_works(who):
                     continue
                 if self._can_login(who) and await self._relogin(who):
                     who.relogins += 1
+                    who.unchecked.clear()
                     again.update(ops)
                     continue
                 self._stop(who, "credentials stopped working")
-                for op in ops:
-                    who.refused += 1
-                    who.affected[op] += 1
         return again
 
     def stopped(self, identity: IdentityName) -> bool:

@@ -226,7 +226,11 @@ class SafetyPolicy:
         if req.method not in SAFE_METHODS:
             return False
         op = self.operation(req.operation)
-        if op is not None and op.method == req.method and path_values(op.path, req.path):
+        if (
+            op is not None
+            and op.method == req.method
+            and path_values(op.path, req.path) is not None
+        ):
             return not looks_destructive(op)
         return not path_looks_destructive(req.path)
 
@@ -260,7 +264,9 @@ class SafetyPolicy:
             return f"{where} may change data: not sent without --unsafe"
         if req.method not in _DESTRUCTIVE_METHODS:
             return None
-        template = op.path if op is not None and path_values(op.path, req.path) else None
+        template = (
+            op.path if op is not None and path_values(op.path, req.path) is not None else None
+        )
         if template is None:
             return None if self._created(req.path) else f"{where}: not a documented path"
         if req.auth is not AuthMode.NONE and req.method not in self._declared[template]:
