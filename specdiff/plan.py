@@ -159,13 +159,9 @@ class PlanStage:
     def admit(self, req: PlannedRequest, code: str, op: Operation) -> PlannedRequest | Refused:
         """``req`` stamped with its probe, operation and whether it may change data; or why
         the policy refuses it."""
-        stamped = dataclasses.replace(
-            req,
-            probe=code,
-            operation=op.key,
-            changes_data=not self.policy.cannot_change(req, op),
-        )
-        reason = self.policy.refusal(stamped, op)
+        harmless = self.policy.cannot_change(req, op)
+        stamped = dataclasses.replace(req, probe=code, operation=op.key, changes_data=not harmless)
+        reason = self.policy.refusal(stamped, op, harmless=harmless)
         return stamped if reason is None else Refused(stamped, reason)
 
     async def run(self, op: Operation, ctx: ProbeContext, answer: Answerer) -> OperationRun:

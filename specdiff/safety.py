@@ -152,6 +152,7 @@ def looks_destructive(op: Operation, *, creating: bool = True) -> bool:
     )
 
 
+@lru_cache(maxsize=8192)
 def path_looks_destructive(path: str) -> bool:
     """The same question for a concrete path alone (a request not about its operation)."""
     return _names_action(_path_words(unquote(path)))
@@ -206,6 +207,9 @@ class SafetyPolicy:
         """``--include-op`` keys: destructive-looking operations the user asked to probe."""
         self._created = created or (lambda path: False)
         self._ops = {op.key: op for op in api.operations}
+        self._destructive = {op.key: looks_destructive(op) for op in api.operations if op.safe}
+        """Safe-method operations that look destructive (asked for every request: computed
+        once)."""
         declared: dict[str, set[str]] = {}
         for op in api.operations:
             declared.setdefault(op.path, set()).add(op.method)
@@ -226,13 +230,16 @@ class SafetyPolicy:
         if req.method not in SAFE_METHODS:
             return False
         op = self.operation(req.operation)
-        if (
-            op is not None
-            and op.method == req.method
-            and path_values(op.path, req.path) is not None
-        ):
-            return not looks_destructive(op)
+        if op is not None and self._for(op, req):
+            return not self._destructive.get(op.key, False)
         return not path_looks_destructive(req.path)
+
+    @staticmethod
+    def _for(op: Operation, req: PlannedRequest) -> bool:
+        """``req`` is a request of ``op`` itself: its method, to its path."""
+        return op.method == req.method and (
+            req.path == op.path or path_values(op.path, req.path) is not None
+        )
 
     def cannot_change(self, req: PlannedRequest, op: Operation | None = None) -> bool:
         """``req`` cannot change data (see the module docstring); ``op`` is the operation it
@@ -240,11 +247,11 @@ class SafetyPolicy:
         if req.changes_data:
             return False
         op = op if op is not None else self.operation(req.operation)
-        own = op if op is not None and path_values(op.path, req.path) is not None else None
         if req.method in SAFE_METHODS:
-            if own is not None and own.method == req.method:
-                return not looks_destructive(own) or own.key in self.include
+            if op is not None and self._for(op, req):
+                return not self._destructive.get(op.key, False) or op.key in self.include
             return not path_looks_destructive(req.path)
+        own = op if op is not None and path_values(op.path, req.path) is not None else None
         if req.auth is not AuthMode.NONE or own is None:
             return False
         if own.method == req.method and own.request_body is not None and unparseable(req.body):
@@ -252,10 +259,13 @@ class SafetyPolicy:
         values = path_values(own.path, req.path) or {}
         return bool(values) and all(v in SENTINELS for v in values.values())
 
-    def refusal(self, req: PlannedRequest, op: Operation | None = None) -> str | None:
-        """Why ``req`` must not be sent in this run, or None when it may be."""
+    def refusal(
+        self, req: PlannedRequest, op: Operation | None = None, *, harmless: bool | None = None
+    ) -> str | None:
+        """Why ``req`` must not be sent in this run, or None when it may be (``harmless``:
+        :meth:`cannot_change` already asked)."""
         op = op if op is not None else self.operation(req.operation)
-        if self.cannot_change(req, op):
+        if harmless if harmless is not None else self.cannot_change(req, op):
             return None
         where = f"{req.method} {req.path}"
         if not self.unsafe:
