@@ -238,3 +238,61 @@ def test_silencing_reads_kinds_whoever_asked(tmp_path: Path) -> None:
     assert planned(KeyInjectionAccepted(), VariantKind.FLIPPED_SIGNATURE, 200) == []
     assert planned(UnsignedJwtAccepted(), VariantKind.FLIPPED_SIGNATURE, 200) != []
     assert planned(InvalidTokenAccepted(), VariantKind.NO_CREDENTIALS, 200) == []
+
+
+# --------------------------------------------------------------------------- completeness
+
+
+def _coverage(*statuses: str) -> list[Any]:
+    from specdiff.model import Coverage, OperationRef
+
+    return [Coverage(OperationRef("GET", f"/op{i}"), s) for i, s in enumerate(statuses)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "min_coverage", "complete", "why"),
+    [
+        (("probed", "probed", "skipped"), None, True, ""),  # skipped by design does not count
+        (
+            ("probed", "not judged", "not judged", "skipped"),
+            None,
+            False,
+            "2 of 3 operations not judged (credentials stopped working)",
+        ),
+        (
+            ("probed", "probed", "probed", "not judged"),
+            75,
+            True,
+            "1 of 4 operations not judged (credentials stopped working), "
+            "accepted by --min-coverage 75",
+        ),
+        (("probed", "not judged", "not judged", "probed"), 75, False, "2 of 4 operations"),
+    ],
+)
+def test_completeness_and_min_coverage(
+    statuses: tuple[str, ...], min_coverage: float | None, complete: bool, why: str
+) -> None:
+    from specdiff.engine import _completeness
+
+    coverage = _coverage(*statuses)
+    causes = {f"GET /op{i}": "credentials" for i, s in enumerate(statuses) if s == "not judged"}
+    config = ScanConfig(spec="x.yaml", min_coverage=min_coverage)
+    got = _completeness(config, coverage, causes, None)
+    assert got[0] is complete and got[1].startswith(why)
+
+
+def test_incomplete_reports_have_no_score_and_exit_3() -> None:
+    from specdiff.engine import exit_code
+    from specdiff.model import Report, Severity, Summary
+    from specdiff.score import report_score, score_line
+
+    report = Report(
+        "0", "x.yaml", None, "", (), (), Summary(1, 0, 0, 0.0), complete=False,
+        incomplete="1 of 1 operations not judged (request budget spent)",
+    )  # fmt: skip
+    assert report_score(report) is None
+    assert score_line(report) == "incomplete: 1 of 1 operations not judged (request budget spent)"
+    assert exit_code(report, Severity.HIGH) == 3
+    assert exit_code(report, Severity.HIGH, 90, allow_incomplete=True) == 0  # no score to miss
+    done = dataclasses.replace(report, complete=True, incomplete="")
+    assert score_line(done) == "risk score 100/100, grade A" and exit_code(done, None, 90) == 0
