@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -126,7 +127,12 @@ def test_finishes_in_budget_without_traceback(outcomes: dict[str, Outcome], case
     limit = 2.0 if case == "never_answers_max_duration" else MAX_DURATION + TIMEOUT
     assert summary["duration_seconds"] <= limit + GRACE
     assert summary["requests"] <= 40
-    assert out.coverage("/ok")["status"] == "probed"
+    # /ok always answers; its variants may wait behind the hostile path's until the time budget
+    # (or, on loaded cores, their 1 s timeout) ends them: then it is honestly "not judged"
+    ok = out.coverage("/ok")
+    assert ok["baseline_status"] == 200 and ok["status"] in ("probed", "not judged"), ok
+    if ok["status"] == "not judged":
+        assert re.search(r"time budget|timed out|exhausted", str(ok["reason"])), ok
 
 
 # (status, baseline status, reason) the coverage table gives GET /hostile
