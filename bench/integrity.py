@@ -5,6 +5,9 @@ Usage: .venv/bin/python bench/integrity.py [--requests 4000] [--runs 5] [--concu
 
 Rows, each the median of ``--runs``:
 
+- per call: the runner's own bookkeeping on one answered request, timed in isolation (its
+  second check of the policy, and the identity ledger: counting the answer, remembering the
+  proven request), in microseconds of CPU;
 - policy: the plan stage's admission of every request ``--plan`` makes for GitHub's document
   (classification, refusal, stamping), in microseconds of CPU per request;
 - runner, loopback: ``--requests`` GETs through :class:`specdiff.runner.Runner` against the fast
@@ -27,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from throughput import PATH, _start_server, _workers
+from throughput import _start_server, specdiff_runner
 
 REPO = Path(__file__).resolve().parents[1]
 GITHUB = REPO.parent / "shared" / "corpus" / "github-api.github.com.json"
@@ -84,8 +87,6 @@ async def runner_cpu(base: str, n: int, concurrency: int, mode: str) -> float:
     """Client CPU microseconds per request through the runner (``mode``: bare, credentials,
     policy)."""
     from specdiff.config import Credentials
-    from specdiff.model import PlannedRequest
-    from specdiff.runner import Runner, RunnerLimits, make_client
 
     extra: dict[str, object] = {}
     if mode != "bare":
@@ -96,19 +97,7 @@ async def runner_cpu(base: str, n: int, concurrency: int, mode: str) -> float:
         from specdiff.spec import load_spec
 
         extra["policy"] = SafetyPolicy(derive(load_spec(str(REPO / "specs" / PETSTORE))))
-    req = PlannedRequest("GET", PATH)
-    async with make_client() as client:
-        runner = Runner(
-            client,
-            base_url=base,
-            limits=RunnerLimits(concurrency=concurrency, max_requests=n + 1),
-            **extra,  # type: ignore[arg-type]
-        )
-
-        async def one() -> None:
-            await runner.send(req)
-
-        _, cpu = await _workers(n, concurrency, one)
+    _, cpu = await specdiff_runner(base, n, concurrency, **extra)
     return cpu / n * 1e6
 
 
@@ -120,6 +109,45 @@ def _has_policy() -> bool:
     return "policy" in inspect.signature(Runner).parameters
 
 
+def per_call(runs: int, loops: int = 50_000) -> tuple[float, float]:
+    """(policy check, ledger) CPU microseconds per answered request, in isolation."""
+    from specdiff.config import Credentials
+    from specdiff.derive import derive
+    from specdiff.model import Exchange, PlannedRequest
+    from specdiff.runner import Runner
+    from specdiff.safety import SafetyPolicy
+    from specdiff.spec import load_spec
+
+    api = derive(load_spec(str(REPO / "specs" / PETSTORE)))
+    op = api.operations[0]
+    policy = SafetyPolicy(api)
+    req = PlannedRequest("GET", op.path, operation=op.key)
+    exchange = Exchange(req, "https://api.test" + op.path, (), 200, (), b"{}")
+
+    async def make() -> Runner:
+        from specdiff.runner import make_client
+
+        async with make_client() as client:
+            return Runner(
+                client, base_url="https://api.test", credentials=Credentials.build(token="t")
+            )
+
+    runner = asyncio.run(make())
+    who = runner._who["a"]
+    checks, ledgers = [], []
+    for _ in range(runs):
+        start = time.process_time()
+        for _ in range(loops):
+            policy.refusal(req)
+        checks.append((time.process_time() - start) / loops * 1e6)
+        start = time.process_time()
+        for _ in range(loops):
+            runner._identity_of(req)
+            runner._observe(who, req, exchange)
+        ledgers.append((time.process_time() - start) / loops * 1e6)
+    return statistics.median(checks), statistics.median(ledgers)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=4000)
@@ -128,6 +156,9 @@ def main() -> int:
     parser.add_argument("--document", type=Path, default=GITHUB)
     args = parser.parse_args()
 
+    if _has_policy():
+        check, ledger = per_call(args.runs)
+        print(f"per call: policy check {check:.1f} us, identity ledger {ledger:.1f} us CPU")
     row = policy_row(args.runs, args.document) if _has_policy() else None
     if row is None:
         print(f"policy: skipped ({args.document} not found, or no policy in this specdiff)")

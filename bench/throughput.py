@@ -170,7 +170,8 @@ async def httpx_aiohttp(url: str, n: int, concurrency: int) -> Timed:
         return await _workers(n, concurrency, one)
 
 
-async def specdiff_runner(base: str, n: int, concurrency: int) -> Timed:
+async def specdiff_runner(base: str, n: int, concurrency: int, **extra: object) -> Timed:
+    """``extra``: more :class:`specdiff.runner.Runner` arguments (``bench/integrity.py``)."""
     from specdiff.model import PlannedRequest
     from specdiff.runner import Runner, RunnerLimits, make_client
 
@@ -180,6 +181,7 @@ async def specdiff_runner(base: str, n: int, concurrency: int) -> Timed:
             client,
             base_url=base,
             limits=RunnerLimits(concurrency=concurrency, max_requests=n + 1),
+            **extra,  # type: ignore[arg-type]
         )
 
         async def one() -> None:
