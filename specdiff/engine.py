@@ -411,6 +411,8 @@ class _Engine:
         self.fed: dict[str, tuple[tuple[str, Any, str], ...]] = {}
         """Per operation: (path parameter, harvested value, operation that revealed it)."""
         self.listings_b: dict[str, Exchange] = {}
+        self.refusals: dict[str, tuple[int, str]] = {}
+        """Probe code -> (requests the safety policy refused, the first reason)."""
         self.done = 0
 
     async def run(self, *, http_twin: bool) -> list[Finding]:
@@ -455,6 +457,10 @@ class _Engine:
             await self._baseline(op)
             results.append(await self._probe(op, options, sequential=True))
         await self.runner.settle()  # refusals no credential check has covered yet
+        self.notes += [
+            f"probe {code} planned {n} request(s) the safety policy refused ({reason})"
+            for code, (n, reason) in sorted(self.refusals.items())
+        ]
         return self.once + [f for batch in results for f in batch]
 
     async def _discover_jwks(self) -> None:
@@ -621,6 +627,8 @@ class _Engine:
         tally = self._tally(op)
         for refused in run.refused:
             tally.refused[refused.reason] += 1
+            count, first = self.refusals.get(refused.request.probe, (0, refused.reason))
+            self.refusals[refused.request.probe] = (count + 1, first)
         pool = self._pool(run.ctx)
         findings: list[Finding] = []
         for probe in self.probes:

@@ -180,6 +180,9 @@ def _coverage(report: Report) -> Iterator[tuple[RenderableType, bool]]:
         f"{counts['not reached']} not reached", style="yellow" if counts["not reached"] else ""
     )
     line.append(", ")
+    if counts["not judged"]:
+        line.append(f"{counts['not judged']} not judged", style="yellow")
+        line.append(", ")
     line.append(f"{counts['skipped']} skipped", style="yellow" if counts["skipped"] else "")
     line.append(f" of {_plural(report.summary.operations, 'operation')}")
     yield line, False

@@ -269,6 +269,10 @@ def test_the_runner_refuses_a_rogue_probes_unsafe_request(gate: RunningGate) -> 
     )
     assert row.status == "probed"
     assert "2 planned request(s) not sent by design (DELETE /items/1 may change data" in row.reason
+    assert report.notes == (
+        "probe SD299 planned 2 request(s) the safety policy refused (DELETE /items/1 may change "
+        "data: not sent without --unsafe)",
+    )
     # the runner itself, asked directly (defence in depth): refused, nothing reaches the server
     gate.log.clear()
     exchanges = _send_directly(
