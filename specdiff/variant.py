@@ -56,6 +56,8 @@ class VariantKind(str, enum.Enum):
     # ---------------------------------------------------------------- the user's credential, moved
     TOKEN_IN_QUERY = "token-in-query"
     """Label: the query parameter name (``access_token``)."""
+    CREDENTIAL_IN_COOKIE = "credential-in-cookie"
+    """Label: the cookie name (SD217)."""
 
     # ---------------------------------------------------------------- the user's JWT, forged
     ALG_NONE = "alg-none"
@@ -80,6 +82,8 @@ class VariantKind(str, enum.Enum):
     QUOTE = "quote"
     OVERLONG = "overlong"
     BAD_CONTENT_TYPE = "bad-content-type"
+    BAD_FORMAT = "bad-format"
+    NUMBER_EDGE = "number-edge"
 
     # ---------------------------------------------------------------- the rest
     UNDOCUMENTED_METHOD = "undocumented-method"
@@ -133,6 +137,8 @@ PROVOCATIONS = frozenset(
         VariantKind.QUOTE,
         VariantKind.OVERLONG,
         VariantKind.BAD_CONTENT_TYPE,
+        VariantKind.BAD_FORMAT,
+        VariantKind.NUMBER_EDGE,
     }
 )
 """Deliberately invalid input (see :mod:`specdiff.mutate`)."""
