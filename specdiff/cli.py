@@ -7,7 +7,6 @@ above it; 2 bad input (document, options, credentials); 3 target unreachable.
 from __future__ import annotations
 
 import inspect
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from specdiff.config import (
     parse_pair,
     parse_path_list,
     parse_shard,
+    secret_option,
 )
 from specdiff.errors import ConfigError, SpecdiffError, TargetUnreachable
 from specdiff.model import Report, Severity
@@ -97,15 +97,13 @@ def _root(
     ] = None,
 ) -> None:
     """specdiff: where the running API breaks its document's security promises."""
-    from specdiff.config_file import find_config
-
-    path = config if config is not None else find_config(Path.cwd())
-    if path is None:
-        return
-    from specdiff.config_file import load_config
+    from specdiff.config_file import find_config, load_config
 
     commands = {name: ctx.command.commands[name] for name in _CONFIGURED}  # type: ignore[attr-defined]
     try:
+        path = config if config is not None else find_config(Path.cwd())
+        if path is None:
+            return
         loaded = load_config(path, commands)
     except ConfigError as exc:
         if config is not None:
@@ -124,14 +122,18 @@ _CONFIGURED = ("check", "lint")
 def _command_config(ctx: typer.Context, value: Path | None) -> None:
     """``--config`` after the command name: that file replaces the one the root found.
 
-    Eager, so it runs before click looks up the defaults of the command's other options."""
+    Eager, so it runs before click looks up the defaults of the command's other options, and
+    runs when the option is absent too: then a broken file that the root found says so here,
+    in one line, before a missing argument that the file was meant to give hides it."""
     from specdiff.config_file import load_config
 
     if value is None:
+        if isinstance(ctx.obj, ConfigError):
+            _fail(str(ctx.obj), 2)
         return
     name = ctx.info_name or ""
     try:
-        loaded = load_config(value, {name: ctx.command})  # type: ignore[dict-item]  # typer bundles its own click
+        loaded = load_config(value, {name: ctx.command})
     except ConfigError as exc:
         _fail(str(exc), 2)
     ctx.default_map = loaded.default_map[name]
@@ -333,30 +335,30 @@ def check(
         if (base_url is None) == (app_target is None):
             raise ConfigError("give --base-url URL, or --app module:app for an in-process app")
         headers = [parse_header(h) for h in header or ()]
-        env_header = os.environ.get("SPECDIFF_HEADER")
-        if env_header and not header:
+        env_header = None if header else secret_option(None, "--header", "SPECDIFF_HEADER")
+        if env_header:
             headers += [parse_header(line) for line in env_header.splitlines() if line.strip()]
         return ScanConfig(
             spec=str(spec),
             base_url=base_url or IN_PROCESS_URL,
             http_url=http_url,
             credentials=Credentials.build(
-                token=token,
+                token=secret_option(token, "--token", "SPECDIFF_TOKEN"),
                 headers=tuple(headers),
                 query=tuple(parse_pair(q, "--query") for q in query or ()),
             ),
             credentials_b=Credentials.build(
-                token=token_b,
+                token=secret_option(token_b, "--token-b", "SPECDIFF_TOKEN_B"),
                 headers=tuple(parse_header(h) for h in header_b or ()),
                 identity="B",
             ),
             credentials_low=Credentials.build(
-                token=token_low,
+                token=secret_option(token_low, "--token-low", "SPECDIFF_TOKEN_LOW"),
                 headers=tuple(parse_header(h) for h in header_low or ()),
                 identity="LOW",
             ),
-            jwt_secret=jwt_secret or None,
-            expired_token=expired_token or None,
+            jwt_secret=secret_option(jwt_secret, "--jwt-secret", "SPECDIFF_JWT_SECRET"),
+            expired_token=secret_option(expired_token, "--expired-token", "SPECDIFF_EXPIRED_TOKEN"),
             jwks=load_jwks(str(jwks)) if jwks else (),
             login=parse_login(login, login_body, token_path) if login else None,
             params=tuple(parse_pair(p, "--param") for p in param or ()),
@@ -445,7 +447,7 @@ def lint(
     _run(
         lambda: ScanConfig(
             spec=str(spec),
-            credentials=Credentials.build(token=token),
+            credentials=Credentials.build(token=secret_option(token, "--token", "SPECDIFF_TOKEN")),
             fail_on=fail_on.severity(),
             allow_remote_refs=allow_remote_refs,
             debug=debug,
@@ -563,8 +565,6 @@ def baseline_create(
     import json
     import tempfile
 
-    import click
-
     if from_report is not None:
         try:
             doc = json.loads(from_report.read_text(encoding="utf-8"))
@@ -582,22 +582,19 @@ def baseline_create(
         with tempfile.TemporaryDirectory(prefix="specdiff-baseline-") as tmp:
             report_path = Path(tmp) / "report.json"
             args = [*ctx.args, "--format", "json", "--output", str(report_path)]
-            try:
-                root = ctx.find_root()
-                code = check_command.main(
-                    [*args, "--fail-on", "none"],
-                    "specdiff check",
-                    standalone_mode=False,
-                    default_map={  # the report goes to the temporary file, whatever the file says
-                        k: v
-                        for k, v in (root.default_map or {}).get("check", {}).items()
-                        if k not in ("fmt", "output", "output_dir")
-                    },
-                    obj=root.obj,
-                )
-            except click.ClickException as exc:
-                exc.show()
-                raise typer.Exit(2) from None
+            # a usage error of check's options propagates: typer shows it and exits 2
+            root = ctx.find_root()
+            code = check_command.main(
+                [*args, "--fail-on", "none"],
+                "specdiff check",
+                standalone_mode=False,
+                default_map={  # the report goes to the temporary file, whatever the file says
+                    k: v
+                    for k, v in (root.default_map or {}).get("check", {}).items()
+                    if k not in ("fmt", "output", "output_dir")
+                },
+                obj=root.obj,
+            )
             if code:
                 raise typer.Exit(code)
             doc = json.loads(report_path.read_text(encoding="utf-8"))
