@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install demo demo-hardened test pytest lint typecheck format bench clean
+.PHONY: install demo demo-hardened test pytest lint typecheck format bench package-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## specdiff installed as a user would: the wheel in fresh environments, no extras, then the demo
+## extra (catches imports that only the development extras happened to install).
+package-check:
+	$(PYTHON) tests/packaging/fresh_install.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .
