@@ -1,4 +1,4 @@
-"""The authentication family (SD202-SD216) against the demo twins over real loopback HTTPS.
+"""The authentication family (SD202-SD217) against the demo twins over real loopback HTTPS.
 
 The shared default scan (identity A only) shows what a user gets with one token; a second scan
 per twin adds identity B, the low-privilege identity, the signing secret and an expired token.
@@ -27,7 +27,7 @@ from specdiff.mutate import MALFORMED_JSON
 from specdiff.reporters import Format, render
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
-FAMILY = tuple(f"SD2{n:02d}" for n in range(2, 17))
+FAMILY = tuple(f"SD2{n:02d}" for n in range(2, 18))
 DEFAULT_EXPECTED = {
     # GET /me ignores the signature: alg none and forged tokens get in; key injection and
     # claim attacks would say nothing more, so they stay silent there
@@ -56,6 +56,12 @@ DEFAULT_EXPECTED = {
     ("SD207", "GET /admin/stats", "token"),
     ("SD207", "GET /assistant/answer", "token"),
     ("SD207", "GET /realtime/ticket", "token"),
+    # ... and from an access_token cookie, which a browser sends by itself (CSRF)
+    ("SD217", "GET /me", "access_token"),
+    ("SD217", "GET /orders", "access_token"),
+    ("SD217", "GET /admin/stats", "access_token"),
+    ("SD217", "GET /assistant/answer", "access_token"),
+    ("SD217", "GET /realtime/ticket", "access_token"),
     ("SD208", "POST /users", ""),
     ("SD209", "GET /me", ""),
     ("SD209", "GET /orders", ""),
@@ -109,8 +115,8 @@ def hardened_full(hardened_twin: RunningTwin) -> TwinScan:
 
 def _rendered(report: Report, fmt: Format) -> str:
     """The report in ``fmt``, without the catalogue's SD206 text: SARIF and HTML quote it, and
-    it names the vulnerable twin's very secret as an example ("`your_jwt_secret_key`)")."""
-    return render(report, fmt).replace("`your_jwt_secret_key`)", "")
+    it names the vulnerable twin's very secret as an example ("`your_jwt_secret_key` ...)")."""
+    return render(report, fmt).replace("`your_jwt_secret_key` ...)", "")
 
 
 def test_default_scan_finds_exactly_the_single_identity_sins(vulnerable_scan: TwinScan) -> None:
@@ -149,7 +155,7 @@ def test_with_identities_and_secrets_finds_exactly_the_rest(vulnerable_full: Twi
     weak = by_key[("SD206", "")]
     assert weak.location is not None and weak.location.line is not None  # the bearer scheme
     # the cracked secret is never shown; SARIF and HTML quote the catalogue's rule text, which
-    # names this very secret as an example ("`your_jwt_secret_key`)"): that mention is allowed
+    # names this very secret as an example ("`your_jwt_secret_key` ...)"): that mention is allowed
     for fmt in Format:
         assert "your_jwt_secret_key" not in _rendered(vulnerable_full.report, fmt), fmt
 
@@ -315,3 +321,25 @@ def test_kid_sql_injection_picks_the_key_only_on_the_vulnerable_twin(
         assert status("kid-sql-injection") == accepted
         # neither twin reads key files: the kid that points at /dev/null proves nothing here
         assert status("kid-dev-null") == 401
+
+
+@pytest.mark.parametrize("which", ["vulnerable_scan", "hardened_scan"])
+def test_the_token_moved_into_a_cookie_travels_alone_and_only_over_https(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    scan_: TwinScan = request.getfixturevalue(which)
+    twin: RunningTwin = request.getfixturevalue(which.replace("_scan", "_twin"))
+    moved = [e for e in scan_.log if twin.token in (e.header("Cookie") or "")]
+    # SD217: one request per cookie name on GET /me, and the token never beside its header
+    names = sorted((e.header("Cookie") or "").partition("=")[0] for e in moved if e.path == "/me")
+    assert names == ["access_token", "auth", "jwt", "token"]
+    for entry in moved:
+        assert entry.scheme == "https" and entry.method == "GET", entry
+        assert entry.header("Authorization") is None and twin.token not in entry.query, entry
+    # the partner key, declared in the X-API-Key header, moves into its own name and api_key
+    keyed = sorted(
+        (e.header("Cookie") or "").partition("=")[0]
+        for e in scan_.log
+        if e.path == "/partner/catalog" and twin.api_key in (e.header("Cookie") or "")
+    )
+    assert keyed == ["X-API-Key", "api_key"]
