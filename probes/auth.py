@@ -187,6 +187,8 @@ def _filler(op: Operation, n: int) -> str:
 
 
 def _custom(baseline: PlannedRequest, probe: str, purpose: str, **changes: Any) -> PlannedRequest:
+    """``baseline`` with a credential the probe placed (``credential=`` names its value: once
+    accepted it is redacted everywhere like the user's own)."""
     return dataclasses.replace(
         baseline, auth=AuthMode.CUSTOM, probe=probe, purpose=purpose, **changes
     )
@@ -251,11 +253,16 @@ class InvalidTokenAccepted(Probe):
                     ("wrong-scheme-word", f"Token {_filler(op, 2)}"),
                 ):
                     headers = (*base.headers, ("Authorization", value))
-                    variants.append(_custom(base, self.code, purpose, headers=headers))
+                    variants.append(
+                        _custom(base, self.code, purpose, headers=headers, credential=value)
+                    )
             elif scheme.type == "http" and scheme.scheme == "basic":
                 pair = base64.b64encode(b"specdiff:not-the-password").decode()
-                headers = (*base.headers, ("Authorization", f"Basic {pair}"))
-                variants.append(_custom(base, self.code, "wrong-basic-pair", headers=headers))
+                value = f"Basic {pair}"
+                headers = (*base.headers, ("Authorization", value))
+                variants.append(
+                    _custom(base, self.code, "wrong-basic-pair", headers=headers, credential=value)
+                )
             elif scheme.type == "apiKey" and scheme.param_name:
                 variants.append(self._api_key(base, scheme, _filler(op, 3)))
         yield from variants[:3]
@@ -264,12 +271,13 @@ class InvalidTokenAccepted(Probe):
         assert scheme.param_name is not None
         if scheme.param_location == "query":
             query = (*base.query, (scheme.param_name, value))
-            return _custom(base, self.code, "random-api-key", query=query)
+            return _custom(base, self.code, "random-api-key", query=query, credential=value)
         if scheme.param_location == "cookie":
             header = ("Cookie", f"{scheme.param_name}={value}")
-            return _custom(base, self.code, "random-api-key", headers=(*base.headers, header))
+            headers = (*base.headers, header)
+            return _custom(base, self.code, "random-api-key", headers=headers, credential=value)
         headers = (*base.headers, (scheme.param_name, value))
-        return _custom(base, self.code, "random-api-key", headers=headers)
+        return _custom(base, self.code, "random-api-key", headers=headers, credential=value)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
@@ -356,7 +364,8 @@ class TokenInQueryAccepted(Probe):
         if value is None:
             return
         for name in _QUERY_NAMES:
-            yield _custom(ctx.baseline, self.code, name, query=(*ctx.baseline.query, (name, value)))
+            query = (*ctx.baseline.query, (name, value))
+            yield _custom(ctx.baseline, self.code, name, query=query, credential=value)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
@@ -472,7 +481,7 @@ class CredentialInCookieAccepted(Probe):
         for name in dict.fromkeys(names):
             if name.lower() not in declared:
                 headers = _with_cookie(ctx.baseline.headers, name, value)
-                yield _custom(ctx.baseline, self.code, name, headers=headers)
+                yield _custom(ctx.baseline, self.code, name, headers=headers, credential=value)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]

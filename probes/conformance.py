@@ -66,7 +66,7 @@ def _segments_match(template: str, path: str) -> bool:
     segments, each equal or a whole ``{parameter}`` of the template."""
     ours, theirs = path.strip("/").split("/"), template.strip("/").split("/")
     return len(ours) == len(theirs) and all(
-        t == o or (t.startswith("{") and t.endswith("}")) for t, o in zip(theirs, ours)
+        t == o or (t.startswith("{") and t.endswith("}")) for t, o in zip(theirs, ours, strict=True)
     )
 
 

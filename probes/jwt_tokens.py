@@ -9,6 +9,7 @@ masked in evidence, since they work as credentials.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
@@ -47,6 +48,7 @@ from specdiff.probe import (
     accepted,
     body_snippet,
     evidence,
+    snippet,
 )
 from specdiff.redact import MASK, mask_value
 
@@ -59,6 +61,7 @@ __all__ = [
     "SensitiveJwtClaims",
     "UnsignedJwtAccepted",
     "WeakJwtSecret",
+    "forgery",
 ]
 
 _REGISTERED_CLAIMS = frozenset({"iss", "aud", "exp", "nbf", "iat", "jti", "scope", "scp"})
@@ -85,8 +88,27 @@ def _with_token(ctx: ProbeContext, probe: str, purpose: str, token: str) -> Plan
         ctx.baseline,
         headers=(*ctx.baseline.headers, ("Authorization", f"Bearer {token}")),
         auth=AuthMode.CUSTOM,
+        credential=token,
         probe=probe,
         purpose=purpose,
+    )
+
+
+def forgery(token: str, how: str) -> str:
+    """What a forged JWT was, without the token: its decoded header and claims (personal or
+    secret claim values masked) and how it was made. A forgery the API accepts is a working
+    credential; evidence describes it and never carries it."""
+    parsed = parse_jwt(token)
+    if parsed is None:
+        return f"forged credential ({how}), withheld"
+    claims = {
+        name: mask_value(value) if classify_field(name, value) is not None else value
+        for name, value in parsed.claims.items()
+    }
+    header = snippet(json.dumps(parsed.header, sort_keys=True), 300)
+    return (
+        f"forged JWT ({how}), withheld: header {header}, "
+        f"claims {snippet(json.dumps(claims, sort_keys=True), 400)}"
     )
 
 
@@ -148,9 +170,10 @@ class _JwtVariantProbe(Probe):
         for ex in exchanges:
             if not accepted(ctx, ex):
                 continue
-            ev = evidence(ex, body_snippet(ex, 300))
+            sent = dict(ex.sent_headers).get("Authorization", "").removeprefix("Bearer ")
+            how = f"{self.what}: {ex.request.purpose}"
+            ev = evidence(ex, f"{forgery(sent, how)}\n{body_snippet(ex, 300)}")
             if self.masks_tokens:
-                sent = dict(ex.sent_headers).get("Authorization", "").removeprefix("Bearer ")
                 ev = _masked(ev, [sent])
             yield self.finding(
                 f"{op.key} answered {ex.status} to {self.what} ({ex.request.purpose})",

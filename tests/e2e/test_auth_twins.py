@@ -21,7 +21,14 @@ from specdiff.demo.serve import RunningTwin
 from specdiff.demo.tokens import issue_token
 from specdiff.engine import scan
 from specdiff.errors import PreflightError
-from specdiff.jwtkit import KID_INJECTIONS, kid_injected, parse_jwt
+from specdiff.jwtkit import (
+    KID_INJECTIONS,
+    alg_none,
+    flipped_signature,
+    forged_payload,
+    kid_injected,
+    parse_jwt,
+)
 from specdiff.model import Report, Severity
 from specdiff.mutate import MALFORMED_JSON
 from specdiff.reporters import Format, render
@@ -89,7 +96,7 @@ WITH_INPUTS_EXPECTED = DEFAULT_EXPECTED | {
 ALICE_ORDER = ORDERS[0].id
 
 
-def _with_inputs(twin: RunningTwin) -> TwinScan:
+def _with_inputs(twin: RunningTwin, har: Path | None = None) -> TwinScan:
     twin.log.clear()
     report = scan(
         twin_config(
@@ -98,14 +105,21 @@ def _with_inputs(twin: RunningTwin) -> TwinScan:
             credentials_low=Credentials.build(token=twin.token_low, identity="LOW"),
             jwt_secret=twin.secret,
             expired_token=issue_token("alice", twin.secret, lifetime=-60),
+            har=str(har) if har is not None else None,
         )
     )
     return TwinScan(report, twin.log.entries())
 
 
 @pytest.fixture(scope="module")
-def vulnerable_full(vulnerable_twin: RunningTwin) -> TwinScan:
-    return _with_inputs(vulnerable_twin)
+def full_har(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the vulnerable twin's full scan writes its ``--har`` log."""
+    return tmp_path_factory.mktemp("har") / "run.har"
+
+
+@pytest.fixture(scope="module")
+def vulnerable_full(vulnerable_twin: RunningTwin, full_har: Path) -> TwinScan:
+    return _with_inputs(vulnerable_twin, full_har)
 
 
 @pytest.fixture(scope="module")
@@ -343,3 +357,50 @@ def test_the_token_moved_into_a_cookie_travels_alone_and_only_over_https(
         if e.path == "/partner/catalog" and twin.api_key in (e.header("Cookie") or "")
     )
     assert keyed == ["X-API-Key", "api_key"]
+
+
+def _working_forgeries(scan_: TwinScan, twin: RunningTwin) -> set[str]:
+    """Every credential specdiff made (forged, tampered, random, canary) that the twin answered
+    2xx, read from the twin's own log: the Authorization and X-API-Key values that are none of
+    the user's."""
+    own = {f"Bearer {t}" for t in (twin.token, twin.token_b, twin.token_low)} | {twin.api_key}
+    made = set()
+    for entry in scan_.log:
+        if entry.status is None or not 200 <= entry.status < 300:
+            continue
+        for name in ("Authorization", "X-API-Key"):
+            value = entry.header(name)
+            if value and value not in own:
+                made.add(value.removeprefix("Bearer "))
+    return made
+
+
+def test_working_forgeries_are_redacted_in_every_output(
+    vulnerable_twin: RunningTwin, vulnerable_full: TwinScan, full_har: Path
+) -> None:
+    forged = _working_forgeries(vulnerable_full, vulnerable_twin)
+    alice = parse_jwt(vulnerable_twin.token)
+    assert alice is not None
+    # what the twin let in: unsigned and tampered copies of alice's token, the kid-injected one,
+    # re-signed claim attacks, SD202's made-up bearer strings and partner key, the canary key
+    assert {alg_none(alice, w) for w in ("none", "None", "NONE")} <= forged
+    assert {forged_payload(alice), flipped_signature(alice)} <= forged
+    assert any(t.startswith("specdiff") for t in forged)  # SD202's random credentials
+    assert any(t.startswith("sdcanary") for t in forged)  # SD404's canary, taken as a key
+    assert len(forged) >= 12
+    outputs = {fmt.value: _rendered(vulnerable_full.report, fmt) for fmt in Format}
+    outputs["har"] = full_har.read_text()
+    for where, text in outputs.items():
+        for token in forged:
+            assert token not in text, (where, token[:12])
+    # the evidence still says what was forged: decoded header and claims, masked personal data
+    by_key = {(f.rule, f.key): f for f in vulnerable_full.report.findings}
+    unsigned = by_key[("SD203", "alg-none")].evidence
+    assert unsigned is not None
+    assert unsigned.snippet.startswith(
+        "forged JWT (an unsigned (alg none) copy of the user's JWT: alg-none), withheld: "
+        'header {"alg": "none", "typ": "JWT"}, claims {"email": "al******om (17 chars)", '
+    )
+    assert '"sub": "alice"' in unsigned.snippet
+    assert "Authorization: Bearer [REDACTED]" in unsigned.request
+    assert "${SPECDIFF_FORGED_CREDENTIAL}" in unsigned.curl
