@@ -47,6 +47,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/load_corpus.py
 	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/jwt_wordlist.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

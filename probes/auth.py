@@ -36,6 +36,7 @@ __all__ = [
     "PROBES",
     "BrokenObjectLevelAuthorization",
     "CheckedAfterValidation",
+    "CredentialInCookieAccepted",
     "ErrorOracle",
     "InvalidTokenAccepted",
     "MissingCredentialsAccepted",
@@ -186,6 +187,8 @@ def _filler(op: Operation, n: int) -> str:
 
 
 def _custom(baseline: PlannedRequest, probe: str, purpose: str, **changes: Any) -> PlannedRequest:
+    """``baseline`` with a credential the probe placed (``credential=`` names its value: once
+    accepted it is redacted everywhere like the user's own)."""
     return dataclasses.replace(
         baseline, auth=AuthMode.CUSTOM, probe=probe, purpose=purpose, **changes
     )
@@ -250,11 +253,16 @@ class InvalidTokenAccepted(Probe):
                     ("wrong-scheme-word", f"Token {_filler(op, 2)}"),
                 ):
                     headers = (*base.headers, ("Authorization", value))
-                    variants.append(_custom(base, self.code, purpose, headers=headers))
+                    variants.append(
+                        _custom(base, self.code, purpose, headers=headers, credential=value)
+                    )
             elif scheme.type == "http" and scheme.scheme == "basic":
                 pair = base64.b64encode(b"specdiff:not-the-password").decode()
-                headers = (*base.headers, ("Authorization", f"Basic {pair}"))
-                variants.append(_custom(base, self.code, "wrong-basic-pair", headers=headers))
+                value = f"Basic {pair}"
+                headers = (*base.headers, ("Authorization", value))
+                variants.append(
+                    _custom(base, self.code, "wrong-basic-pair", headers=headers, credential=value)
+                )
             elif scheme.type == "apiKey" and scheme.param_name:
                 variants.append(self._api_key(base, scheme, _filler(op, 3)))
         yield from variants[:3]
@@ -263,12 +271,13 @@ class InvalidTokenAccepted(Probe):
         assert scheme.param_name is not None
         if scheme.param_location == "query":
             query = (*base.query, (scheme.param_name, value))
-            return _custom(base, self.code, "random-api-key", query=query)
+            return _custom(base, self.code, "random-api-key", query=query, credential=value)
         if scheme.param_location == "cookie":
             header = ("Cookie", f"{scheme.param_name}={value}")
-            return _custom(base, self.code, "random-api-key", headers=(*base.headers, header))
+            headers = (*base.headers, header)
+            return _custom(base, self.code, "random-api-key", headers=headers, credential=value)
         headers = (*base.headers, (scheme.param_name, value))
-        return _custom(base, self.code, "random-api-key", headers=headers)
+        return _custom(base, self.code, "random-api-key", headers=headers, credential=value)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
@@ -355,12 +364,129 @@ class TokenInQueryAccepted(Probe):
         if value is None:
             return
         for name in _QUERY_NAMES:
-            yield _custom(ctx.baseline, self.code, name, query=(*ctx.baseline.query, (name, value)))
+            query = (*ctx.baseline.query, (name, value))
+            yield _custom(ctx.baseline, self.code, name, query=query, credential=value)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
         return _accepted_findings(self, op, ctx, exchanges, "its credential in the query string")
+
+
+# --------------------------------------------------------------------------- SD217
+
+_BEARER_COOKIES = ("access_token", "token", "jwt", "auth")
+"""Where real apps look for a bearer token when the header is absent (``request.cookies.get(
+"access_token")``, ``cookies.jwt`` ...): one request each."""
+_KEY_COOKIES = ("api_key",)
+"""Besides the scheme's own name, where apps look for an API key in cookies."""
+
+
+def _header_credential(
+    schemes: Sequence[SecurityScheme], creds: Credentials
+) -> tuple[str, tuple[str, ...]] | None:
+    """(the user's credential, the cookie names to try) for the first scheme of the operation
+    whose credential travels in a header: a bearer token, or an API key declared in a header.
+    Undeclared schemes: the bearer token."""
+    if not schemes:
+        token = creds.bearer_token
+        return (token, _BEARER_COOKIES) if token else None
+    for scheme in schemes:
+        if scheme.takes_bearer and creds.bearer_token:
+            return creds.bearer_token, _BEARER_COOKIES
+        if scheme.type == "apiKey" and scheme.param_location == "header" and scheme.param_name:
+            key = _api_key([scheme], creds.headers)
+            if key:
+                return key, (scheme.param_name, *_KEY_COOKIES)
+    return None
+
+
+def _declared_cookies(api: ApiModel, op: Operation) -> set[str]:
+    """Cookie names the document itself declares: apiKey schemes ``in: cookie`` anywhere, and
+    the operation's cookie parameters (lower case)."""
+    names = {
+        s.param_name.lower()
+        for s in api.security_schemes.values()
+        if s.type == "apiKey" and s.param_location == "cookie" and s.param_name
+    }
+    return names | {p.name.lower() for p in op.parameters if p.location == "cookie"}
+
+
+def _cookie_auth_declared(api: ApiModel, op: Operation) -> bool:
+    """Some security alternative of ``op`` is an API key in a cookie: the document accepts
+    cookie authentication there by design."""
+    return any(
+        (scheme := api.security_schemes.get(name)) is not None
+        and scheme.type == "apiKey"
+        and scheme.param_location == "cookie"
+        for alt in op.security
+        for name, _ in alt
+    )
+
+
+def _with_cookie(
+    headers: Sequence[tuple[str, str]], name: str, value: str
+) -> tuple[tuple[str, str], ...]:
+    """``headers`` with the cookie ``name=value`` added (to the existing Cookie header, if any)."""
+    pair = f"{name}={value}"
+    for i, (header, line) in enumerate(headers):
+        if header.lower() == "cookie":
+            return (*headers[:i], (header, f"{line}; {pair}"), *headers[i + 1 :])
+    return (*headers, ("Cookie", pair))
+
+
+class CredentialInCookieAccepted(Probe):
+    """SD217 auth.credential-in-cookie-accepted: the header credential also works as a cookie.
+
+    **Promise.** The scheme puts the credential in a header (``Authorization`` or an API-key
+    header), which a browser never adds by itself. A server that also reads it from a cookie
+    lets any page the victim visits make authenticated requests: cross-site request forgery.
+
+    **Probe.** After a 2xx baseline, the user's own credential for the operation's scheme is
+    moved from its header into a cookie of the same value, with no header, one request per
+    cookie name: ``access_token``, ``token``, ``jwt`` and ``auth`` for a bearer token; the
+    scheme's own name and ``api_key`` for an API key declared in a header. Only to the base
+    URL's own origin, never over plain HTTP.
+
+    **Breach.** A variant answers 2xx (JSON when the baseline was JSON). The key is the cookie
+    name.
+
+    **Quiet when.** The baseline failed; the operation answers without any credential (SD201);
+    the document itself declares the cookie: an apiKey scheme ``in: cookie`` of that name, a
+    cookie parameter of that name, or a cookie scheme among the operation's own alternatives;
+    the credential travels in the query; all variants are refused.
+
+    **Remediation.** Read the credential only from the header the document declares; in Flask,
+    never fall back to ``request.cookies.get("access_token")``. Cookie sessions need CSRF
+    tokens and ``SameSite``, and must be declared as such.
+    """
+
+    code = "SD217"
+    remediation = (
+        "Accept the credential only where the document declares it (the Authorization or API "
+        'key header); remove fallbacks such as request.cookies.get("access_token"). If cookie '
+        "authentication is wanted, declare it and protect it with CSRF tokens and SameSite."
+    )
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        if not ctx.credential_matters(op) or ctx.baseline is None:
+            return
+        if _cookie_auth_declared(ctx.api, op):
+            return
+        found = _header_credential(_schemes(ctx.api, op), ctx.options.auth.credentials)
+        if found is None:
+            return
+        value, names = found
+        declared = _declared_cookies(ctx.api, op)
+        for name in dict.fromkeys(names):
+            if name.lower() not in declared:
+                headers = _with_cookie(ctx.baseline.headers, name, value)
+                yield _custom(ctx.baseline, self.code, name, headers=headers, credential=value)
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        return _accepted_findings(self, op, ctx, exchanges, "its credential in a cookie")
 
 
 # --------------------------------------------------------------------------- SD208
@@ -857,4 +983,5 @@ PROBES: tuple[type[Probe], ...] = (
     ScopeNotEnforced,
     BrokenObjectLevelAuthorization,
     WeakIssuedToken,
+    CredentialInCookieAccepted,
 )

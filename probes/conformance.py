@@ -7,6 +7,7 @@ distinct request once); SD505 judges the canary-credential request of SD404.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 
 from specdiff.config import origin
@@ -40,6 +41,44 @@ def _provocations(op: Operation, ctx: ProbeContext, code: str) -> list[PlannedRe
     return provocations(op, ctx.baseline, unsafe=ctx.options.unsafe, probe=code)
 
 
+_HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+
+
+def _only_lists_methods(ex: Exchange) -> bool:
+    """An OPTIONS answer that says which methods exist and nothing else: empty, or a body
+    that is a list of method names (Express answers ``GET,HEAD``), as text or a JSON array."""
+    text = ex.text.strip()
+    if not text:
+        return True
+    value = ex.json() if ex.is_json else None
+    words = (
+        [str(v) for v in value]
+        if isinstance(value, list)
+        else [w for w in re.split(r"[\s,]+", text) if w]
+    )
+    return bool(words) and all(w.upper() in _HTTP_METHODS for w in words)
+
+
+def _segments_match(template: str, path: str) -> bool:
+    """``path`` (concrete) is one the server may route to ``template``: same number of
+    segments, each equal or a whole ``{parameter}`` of the template."""
+    ours, theirs = path.strip("/").split("/"), template.strip("/").split("/")
+    return len(ours) == len(theirs) and all(
+        t == o or (t.startswith("{") and t.endswith("}")) for t, o in zip(theirs, ours, strict=True)
+    )
+
+
+def _routed_elsewhere(ctx: ProbeContext, op: Operation, path: str, method: str) -> bool:
+    """Another documented path template declares ``method`` and matches ``path``
+    (``DELETE /users/login`` is ``DELETE /users/{id}``): that operation answers, by design."""
+    return any(
+        other.method == method and other.path != op.path and _segments_match(other.path, path)
+        for other in ctx.api.operations
+    )
+
+
 class UndocumentedMethodAccepted(Probe):
     """SD501 conformance.undocumented-method-accepted: a path answers a method it does not declare.
 
@@ -47,14 +86,19 @@ class UndocumentedMethodAccepted(Probe):
     405 (or 404).
 
     **Probe.** For each documented path (once, whatever number of operations it has), the
-    methods it does not declare among OPTIONS, TRACE, PUT, PATCH and DELETE. OPTIONS and TRACE
-    go without credentials; PUT and PATCH carry the user's credentials and a body that cannot be
-    parsed (truncated JSON), so nothing can be written; DELETE only with ``--unsafe``.
+    methods it does not declare among OPTIONS, TRACE, PUT, PATCH and DELETE, all without
+    credentials. OPTIONS and TRACE as they are; PUT and PATCH with a body that cannot be parsed
+    (truncated JSON), so nothing can be written; DELETE the same way, and only with
+    ``--unsafe``. An authenticated destructive method is never sent, even with ``--unsafe``.
+    A method that another documented template declares for the same concrete path
+    (``DELETE /users/login`` is routed to ``DELETE /users/{id}``) is not asked: that operation
+    answers it, and its own rules judge it.
 
     **Breach.** A 2xx answer (TRACE: the request echo that enables cross-site tracing).
 
-    **Quiet when.** 405/404/401/403 or any non-2xx; an OPTIONS answer without a body (the normal
-    automatic answer listing ``Allow`` methods, CORS preflights).
+    **Quiet when.** 405/404/401/403 or any non-2xx; an OPTIONS answer that only lists methods
+    (empty, an ``Allow`` header, or a body such as Express's automatic ``GET,HEAD``; CORS
+    preflights); a method some documented template routes that path to.
 
     **Remediation.** Register only the documented methods (Flask: ``methods=["GET"]``), disable
     TRACE at the server or proxy, and remove leftover handlers.
@@ -72,30 +116,32 @@ class UndocumentedMethodAccepted(Probe):
             return
         declared = {o.method for o in ctx.api.operations if o.path == op.path}
         base = dataclasses.replace(
-            ctx.baseline, query=(), body=None, probe=self.code, purpose="undocumented-method"
+            ctx.baseline,
+            query=(),
+            body=None,
+            auth=AuthMode.NONE,
+            probe=self.code,
+            purpose="undocumented-method",
         )
         accept = tuple(h for h in base.headers if h[0].lower() == "accept")
         for method in ("OPTIONS", "TRACE", "PUT", "PATCH", "DELETE"):
             if method in declared or (method == "DELETE" and not ctx.options.unsafe):
                 continue
+            if _routed_elsewhere(ctx, op, base.path, method):
+                continue
             if method in ("OPTIONS", "TRACE"):
-                yield dataclasses.replace(base, method=method, headers=accept, auth=AuthMode.NONE)
-            elif method == "DELETE":
                 yield dataclasses.replace(base, method=method, headers=accept)
             else:
+                # anonymous, and a body no parser can turn into data: nothing can change
                 headers = (*accept, ("Content-Type", "application/json"))
-                # without --unsafe: anonymous, and a body no parser can turn into data
-                auth = base.auth if ctx.options.unsafe else AuthMode.NONE
-                yield dataclasses.replace(
-                    base, method=method, headers=headers, body=MALFORMED_JSON, auth=auth
-                )
+                yield dataclasses.replace(base, method=method, headers=headers, body=MALFORMED_JSON)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
         for ex in exchanges:
             method = ex.request.method
-            if not ex.ok or (method == "OPTIONS" and not ex.body.strip()):
+            if not ex.ok or (method == "OPTIONS" and _only_lists_methods(ex)):
                 continue
             yield dataclasses.replace(
                 self.finding(

@@ -47,7 +47,10 @@ from specdiff.spec import load_spec
 from specdiff.suppress import apply_suppressions
 from specdiff.synth import IdHarvest, baseline_request, harvested_params, spare_request
 
-__all__ = ["exit_code", "plan_scan", "run_scan", "scan"]
+__all__ = ["WORKING_CREDENTIAL_ENV", "exit_code", "plan_scan", "run_scan", "scan"]
+
+WORKING_CREDENTIAL_ENV = "SPECDIFF_FORGED_CREDENTIAL"
+"""How curl lines name a credential specdiff made that the API accepted (never its value)."""
 
 _T = TypeVar("_T")
 
@@ -111,6 +114,7 @@ async def run_scan(
             credentials_low=config.credentials_low,
             login=config.login,
             on_secret=lambda token: redactor.add(token, "SPECDIFF_TOKEN"),
+            on_working_credential=lambda value: redactor.add(value, WORKING_CREDENTIAL_ENV),
             on_exchange=log.record if log is not None else None,
             limits=RunnerLimits(
                 concurrency=config.concurrency,

@@ -339,6 +339,10 @@ class PlannedRequest:
     identity: Literal["a", "b", "low"] = "a"
     """Whose credentials ``AuthMode.USER`` attaches: the user's (A), a second user's (B,
     ``--token-b``) or a low-privilege one (``--token-low``)."""
+    credential: str | None = None
+    """The credential value a probe placed itself (``AuthMode.CUSTOM``: a forged, tampered,
+    random, canary or moved one). Once the API answers it 2xx it works like the user's own, and
+    every output redacts it (the runner reports it, the report step adds it to the redactor)."""
 
 
 @dataclass(frozen=True, slots=True)

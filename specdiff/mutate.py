@@ -331,7 +331,11 @@ def canary_request(
         placed = _place_credential(baseline, scheme, value)
         if placed is not None:
             return dataclasses.replace(
-                placed, auth=AuthMode.CUSTOM, probe=probe, purpose="canary-credential"
+                placed,
+                auth=AuthMode.CUSTOM,
+                probe=probe,
+                purpose="canary-credential",
+                credential=value,
             ), value
     return None
 

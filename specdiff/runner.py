@@ -188,6 +188,7 @@ class Runner:
         credentials_low: Credentials | None = None,
         login: LoginStep | None = None,
         on_secret: Callable[[str], None] | None = None,
+        on_working_credential: Callable[[str], None] | None = None,
     ) -> None:
         self._wire = _Wire(client)
         self._http_wire = _Wire(http_client or client)
@@ -200,6 +201,8 @@ class Runner:
         }
         self._login = login
         self._on_secret = on_secret
+        self._on_working_credential = on_working_credential
+        """Told every probe-placed credential (``PlannedRequest.credential``) the API accepted."""
         self._login_lock = asyncio.Lock()
         self._relogins = 0
         self._limits = limits or RunnerLimits()
@@ -262,6 +265,9 @@ class Runner:
             # a probe's own credential may be derived from the user's: same rules as the user's
             return Exchange(req, "", (), None, error="custom credentials only go to the base URL")
         exchange = await self._send(req)
+        if req.credential and exchange.ok and self._on_working_credential is not None:
+            # a forgery, canary or moved credential that got in is a credential: redact it
+            self._on_working_credential(req.credential)
         if exchange.status == 401 and self._login is not None and self._is_a(req):
             token = self._credentials.bearer_token
             async with self._login_lock:

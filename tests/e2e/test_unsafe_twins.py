@@ -10,6 +10,7 @@ from __future__ import annotations
 from specdiff.demo.serve import serve_twin
 from specdiff.engine import scan
 from specdiff.model import Severity
+from specdiff.mutate import MALFORMED_JSON
 from tests.e2e.conftest import finding_keys, twin_config
 
 
@@ -26,8 +27,18 @@ def test_vulnerable_anonymous_delete_is_critical_sd201() -> None:
         if f.rule == "SD201" and f.operation and f.operation.method == "DELETE"
     )
     assert finding.severity is Severity.CRITICAL and finding.evidence is not None
+    # SD501 asks paths that declare no DELETE: anonymously, with a body no parser accepts,
+    # never with credentials, even under --unsafe (RULES.md SD501)
+    undeclared = [e for e in deletes if not e.path.startswith("/orders/")]
+    assert undeclared and all(
+        e.header("Authorization") is None and e.body == MALFORMED_JSON for e in undeclared
+    )
     anonymous = [
-        e for e in deletes if e.header("Authorization") is None and "specdiff-" not in e.path
+        e
+        for e in deletes
+        if e.header("Authorization") is None
+        and e.path.startswith("/orders/")
+        and "specdiff-" not in e.path
     ]
     with_token = [e for e in deletes if e.header("Authorization") is not None]
     # the baseline deleted one object with the token, the variant another one without
