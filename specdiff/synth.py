@@ -1,8 +1,10 @@
 """A valid, deterministic request for each operation.
 
-Values come, in order of preference, from ``--param`` overrides, ids harvested from earlier 2xx
-responses (a list endpoint's items feed the item endpoint's ``{id}``), the document's examples,
-defaults, enums and formats, and finally the type. The same document gives the same requests.
+Values come, in order of preference, from ``--param`` overrides, identifiers harvested from
+identity A's token claims and from earlier 2xx answers (a listing's items, a ``/me`` answer,
+nested objects: see :class:`IdHarvest`), the document's examples, defaults, enums and formats,
+and finally the type. When the first choice reaches no object, :func:`baseline_attempts` gives
+the next ones. The same document and answers give the same requests.
 Credentials are never synthesized: parameters that carry a security scheme are left to the runner.
 """
 
@@ -202,6 +204,8 @@ _CLAIM_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "email": (("email",),),
 }
 """Identity claims of a JWT, as the fields of a ``user`` object they stand for."""
+_SELF_WORDS = frozenset({"me", "self", "whoami", "profile", "account", "current"})
+"""Path segments of the caller's own user (``GET /me``, ``GET /account``)."""
 TOKEN = "token"
 """Origin of a value read from identity A's own token claims."""
 PARAM = "--param"
@@ -276,11 +280,10 @@ class IdHarvest:
 
     def record(self, op: Operation, body: Any) -> None:
         """Remember the identifying fields of ``body`` (a 2xx JSON answer to ``op``)."""
-        top = frozenset(
-            _singular(seg.lower()) for seg in op.path.split("/") if seg and "{" not in seg
-        )
-        budget = [_MAX_WALK]
-        self._walk(body, top, op.key, 0, budget)
+        top = {_singular(seg.lower()) for seg in op.path.split("/") if seg and "{" not in seg}
+        if top & _SELF_WORDS:  # /me, /profile, /account: the caller's own user object
+            top.add("user")
+        self._walk(body, frozenset(top), op.key, 0, [_MAX_WALK])
 
     def record_token(self, token: str | None, token_b: str | None = None) -> None:
         """Remember the identity claims of A's JWT (``sub``, ``user_id``, ``uid``, ``id``,
@@ -340,7 +343,7 @@ class IdHarvest:
         taken: set[str | int] = set()
         for order, seen in enumerate(self._seen):
             rank = _match(wanted, resource, seen)
-            if rank is None or seen.value in taken:
+            if rank is None or seen.value in taken or not _fits(param.schema, seen.value):
                 continue
             if seen.origin == TOKEN:  # A's own identity names A's own objects
                 rank = 0
@@ -361,6 +364,14 @@ class IdHarvest:
         identifier (see :attr:`Candidate.origin`)."""
         found = self.candidates(op, param)
         return found[0].origin if found else None
+
+
+def _fits(schema: Schema | None, value: str | int) -> bool:
+    """A numeric parameter takes only numbers (a ``sub`` of ``alice`` is no ``userId``)."""
+    types = schema.resolved().types if schema is not None else frozenset()
+    if types & {"integer", "number"} and not types & {"string"}:
+        return isinstance(value, int) or str(value).lstrip("-").isdigit()
+    return True
 
 
 def _resource(op: Operation, param: Parameter) -> str | None:

@@ -165,6 +165,8 @@ def _serve_express(variant: Variant) -> Iterator[RunningTarget]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def scan_target(target: RunningTarget, *, unsafe: bool = False, **overrides: object) -> Report:
@@ -195,8 +197,9 @@ class Expected:
     capability: str
     """What it takes to find it: ``base`` (already there), ``reach`` (issue 12.1), ``bola``
     (12.2), ``provoke`` (12.4), or another issue section (``pool`` 12.3, ``signals`` 12.5)."""
-    unsafe: bool = False
-    """Only an ``--unsafe`` run can find it."""
+    mode: str = "both"
+    """``safe``: only a run without ``--unsafe`` finds it (SD208's anonymous invalid body is
+    sent only then); ``unsafe``: only an ``--unsafe`` run; ``both``."""
     why: str = ""
 
 
@@ -245,5 +248,9 @@ class Score:
 
 def score(name: str, report: Report, *, unsafe: bool = False) -> Score:
     """``report`` (of the vulnerable variant) against ``name``'s truth for a safe or unsafe run."""
-    expected = {(e.rule, e.operation) for e in truth(name) if unsafe or not e.unsafe}
+    expected = {
+        (e.rule, e.operation)
+        for e in truth(name)
+        if e.mode == "both" or e.mode == ("unsafe" if unsafe else "safe")
+    }
     return Score(frozenset(expected), frozenset(finding_pairs(report)))
