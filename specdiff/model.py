@@ -27,6 +27,7 @@ __all__ = [
     "Evidence",
     "Exchange",
     "Finding",
+    "Link",
     "Location",
     "MediaType",
     "Operation",
@@ -172,12 +173,23 @@ class RequestBody:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """An OpenAPI ``links`` entry of a response: how its body feeds another operation."""
+
+    operation_id: str
+    """The target operation's ``operationId`` (``operationRef`` links are not followed)."""
+    parameters: tuple[tuple[str, str], ...]
+    """(target parameter name, runtime expression such as ``$response.body#/id``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """A documented response: ``status`` is ``"200"``, ``"2XX"`` or ``"default"``."""
 
     status: str
     content: tuple[MediaType, ...]
     headers: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
 
     def media(self, media_type: str) -> MediaType | None:
         """The documented media type that covers ``media_type`` (wildcards and ``+json`` too)."""

@@ -277,6 +277,9 @@ class IdHarvest:
         self._count: dict[tuple[tuple[str, ...], frozenset[str]], int] = {}
         self._foreign: set[str] = set()
         """Identity values of B's token: a value both tokens carry is nobody's own."""
+        self._linked: dict[tuple[str, str], list[tuple[str | int, str]]] = {}
+        """(target operationId, parameter) -> (value, operation whose answer's OpenAPI link
+        gave it), in the order seen."""
 
     def record(self, op: Operation, body: Any) -> None:
         """Remember the identifying fields of ``body`` (a 2xx JSON answer to ``op``)."""
@@ -284,6 +287,24 @@ class IdHarvest:
         if top & _SELF_WORDS:  # /me, /profile, /account: the caller's own user object
             top.add("user")
         self._walk(body, frozenset(top), op.key, 0, [_MAX_WALK])
+        self._follow_links(op, body)
+
+    def _follow_links(self, op: Operation, body: Any) -> None:
+        """The document's own word: a 2xx response's ``links`` say which value of the body
+        fills which parameter of which operation (``$response.body#/id`` -> ``getUser.id``)."""
+        for response in op.responses:
+            if not response.status.startswith("2"):
+                continue
+            for link in response.links:
+                for param, expression in link.parameters:
+                    value = _pointer(body, expression.partition("#")[2])
+                    seen = self._linked.setdefault((link.operation_id, param), [])
+                    if (
+                        _scalar_id(value)
+                        and len(seen) < _KEPT
+                        and value not in (v for v, _ in seen)
+                    ):
+                        seen.append((value, op.key))
 
     def record_token(self, token: str | None, token_b: str | None = None) -> None:
         """Remember the identity claims of A's JWT (``sub``, ``user_id``, ``uid``, ``id``,
@@ -341,6 +362,12 @@ class IdHarvest:
         resource = _resource(op, param)
         ranked: list[tuple[int, int, Candidate]] = []
         taken: set[str | int] = set()
+        for order, (value, origin) in enumerate(
+            self._linked.get((op.operation_id or "", param.name), [])
+        ):
+            if _fits(param.schema, value):
+                taken.add(value)
+                ranked.append((-1, order, Candidate(value, origin)))
         for order, seen in enumerate(self._seen):
             rank = _match(wanted, resource, seen)
             if rank is None or seen.value in taken or not _fits(param.schema, seen.value):
@@ -366,7 +393,21 @@ class IdHarvest:
         return found[0].origin if found else None
 
 
-def _fits(schema: Schema | None, value: str | int) -> bool:
+def _pointer(body: Any, pointer: str) -> Any:
+    """The value at JSON pointer ``pointer`` (``/items/0/id``) of ``body``, or None."""
+    node = body
+    for raw in pointer.split("/")[1:] if pointer else ():
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _fits(schema: Schema | None, value: Any) -> bool:
     """A numeric parameter takes only numbers (a ``sub`` of ``alice`` is no ``userId``)."""
     types = schema.resolved().types if schema is not None else frozenset()
     if types & {"integer", "number"} and not types & {"string"}:

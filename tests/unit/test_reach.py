@@ -162,3 +162,33 @@ def test_multipart_bodies_have_a_boundary_and_a_file_part(tmp_path: Path) -> Non
     assert set(parts) == {"file", "title"}
     assert parts["file"].get_filename() == "specdiff.txt"
     assert parts["title"].get_content().strip() == "specdiff"
+
+
+def test_openapi_links_say_which_value_feeds_which_parameter(tmp_path: Path) -> None:
+    created = {
+        "description": "created",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+        "links": {
+            "GetInvoice": {
+                "operationId": "getInvoice",
+                "parameters": {"path.ref": "$response.body#/data/0/reference"},
+            },
+            "ByRef": {"operationRef": "#/paths/~1x/get", "parameters": {"y": "$response.body"}},
+        },
+    }
+    doc = minimal_doc(
+        {
+            "/billing": {"get": {"responses": {"200": created}}},
+            "/invoices/{ref}": {"get": {"operationId": "getInvoice", **_get(_param("ref"))["get"]}},
+        }
+    )
+    api = api_of(tmp_path, doc)
+    [response] = operation(api, "GET /billing").responses
+    assert [(link.operation_id, link.parameters) for link in response.links] == [
+        ("getInvoice", (("ref", "$response.body#/data/0/reference"),))
+    ]
+    harvest = IdHarvest()
+    harvest.record(operation(api, "GET /billing"), {"data": [{"reference": "INV-7"}]})
+    invoice = operation(api, "GET /invoices/{ref}")
+    assert baseline_request(api, invoice, harvest=harvest).path == "/invoices/INV-7"
+    assert harvested_params(invoice, harvest=harvest) == (("ref", "INV-7", "GET /billing"),)
