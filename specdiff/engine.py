@@ -309,7 +309,9 @@ class _Engine:
                 *(self._baseline(op) for op in lasting if op.path.count("{") == depth)
             )
         # ids seen only in answers of the same wave (an order number in /users/{id}/orders)
-        await asyncio.gather(*(self._reach(op) for op in lasting if self._missed_object(op)))
+        await asyncio.gather(
+            *(self._reach(op) for op in lasting if op.safe and self._missed_object(op))
+        )
         self._preflight()
         await self._discover_jwks()
         options = self._options(http_twin)
@@ -364,9 +366,10 @@ class _Engine:
         The first 2xx is the baseline, and its JSON feeds the harvest."""
         overrides = dict(self.config.params)
         tried = self.tried.setdefault(op.key, set())
-        for planned, fed in baseline_attempts(
-            self.api, op, overrides=overrides, harvest=self.harvest
-        ):
+        attempts = baseline_attempts(self.api, op, overrides=overrides, harvest=self.harvest)
+        if not op.safe:  # under --unsafe a write goes to one object only, never to a few
+            attempts = attempts[:1]
+        for planned, fed in attempts:
             if planned in tried:
                 continue
             tried.add(planned)

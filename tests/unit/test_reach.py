@@ -192,3 +192,39 @@ def test_openapi_links_say_which_value_feeds_which_parameter(tmp_path: Path) -> 
     invoice = operation(api, "GET /invoices/{ref}")
     assert baseline_request(api, invoice, harvest=harvest).path == "/invoices/INV-7"
     assert harvested_params(invoice, harvest=harvest) == (("ref", "INV-7", "GET /billing"),)
+
+
+def test_the_engine_retries_an_item_baseline_with_the_next_candidate(tmp_path: Path) -> None:
+    """Unit test of the engine's one retry function on a mock transport: the first harvested id
+    answers 404, the second reaches the object; nothing else is retried."""
+    import httpx
+
+    from specdiff.config import Credentials, ScanConfig
+    from specdiff.engine import scan
+    from tests.builders import write_spec
+
+    doc = minimal_doc(
+        {"/things": _get(), "/things/{thingId}": _get(_param("thingId"))},
+        security=[{"bearer": []}],
+        components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    )
+    paths: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        if request.url.path == "/things":
+            return httpx.Response(200, json=[{"id": "gone"}, {"id": "t-2"}])
+        if request.url.path == "/things/t-2" and request.headers.get("authorization"):
+            return httpx.Response(200, json={"id": "t-2"})
+        return httpx.Response(404 if request.headers.get("authorization") else 401, json={})
+
+    config = ScanConfig(
+        spec=str(write_spec(tmp_path, doc)),
+        base_url="https://api.test",
+        credentials=Credentials.build(token="tok-a"),
+    )
+    report = scan(config, transport=httpx.MockTransport(handler))
+    item = next(c for c in report.coverage if c.operation.path == "/things/{thingId}")
+    assert (item.status, item.baseline_status) == ("probed", 200)
+    assert paths[:3] == ["/things", "/things/gone", "/things/t-2"]
+    assert paths.count("/things/gone") == 1  # each attempt once per run
