@@ -272,7 +272,9 @@ class IdHarvest:
     """
 
     def __init__(self) -> None:
-        self._seen: list[_Seen] = []
+        self._seen: dict[str, list[_Seen]] = {}
+        """By the last word of the field's name (``number`` for ``orderNumber``): a parameter
+        only ever matches fields that end like it."""
         self._known: set[tuple[tuple[str, ...], frozenset[str], str | int]] = set()
         self._count: dict[tuple[tuple[str, ...], frozenset[str]], int] = {}
         self._foreign: set[str] = set()
@@ -351,7 +353,7 @@ class IdHarvest:
             return
         self._known.add(known)
         self._count[group] = self._count.get(group, 0) + 1
-        self._seen.append(seen)
+        self._seen.setdefault(seen.field[-1], []).append(seen)
 
     def candidates(self, op: Operation, param: Parameter) -> list[Candidate]:
         """Harvested values for ``param`` of ``op``, best first: an object's own identifier
@@ -368,7 +370,7 @@ class IdHarvest:
             if _fits(param.schema, value):
                 taken.add(value)
                 ranked.append((-1, order, Candidate(value, origin)))
-        for order, seen in enumerate(self._seen):
+        for order, seen in enumerate(self._seen.get(wanted[-1], ())):
             rank = _match(wanted, resource, seen)
             if rank is None or seen.value in taken or not _fits(param.schema, seen.value):
                 continue
