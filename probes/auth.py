@@ -18,6 +18,8 @@ from specdiff.classify import classify_field
 from specdiff.config import Credentials
 from specdiff.jwtkit import entropy_bits, parse_jwt
 from specdiff.model import (
+    ORIGIN_PARAM,
+    ORIGIN_TOKEN,
     ApiModel,
     AuthMode,
     Confidence,
@@ -31,7 +33,6 @@ from specdiff.model import (
 from specdiff.probe import Listing, Probe, ProbeContext, accepted, body_snippet, evidence
 from specdiff.redact import MASK, mask_value
 from specdiff.schema import Schema
-from specdiff.synth import PARAM, TOKEN, words
 
 __all__ = [
     "PROBES",
@@ -631,13 +632,17 @@ def _ids(body: Any) -> dict[str, Any]:
         k: v
         for k, v in body.items()
         if isinstance(k, str)
-        and _ID_WORDS.intersection(words(k)[-1:])
+        and _ID_FIELD.search(k)
         and isinstance(v, (str, int))
         and not isinstance(v, bool)
     }
 
 
-_ID_WORDS = frozenset({"id", "uuid", "guid", "slug", "number", "code", "username", "email", "sku"})
+_ID_FIELD = re.compile(
+    r"(^|[_-])(id|uuid|guid|slug|number|code|username|email|sku)$"
+    r"|[a-z0-9](Id|ID|Uuid|Guid|Slug|Number|Code|Username|Email|Sku)$"
+)
+"""Names of fields that identify an object: ``id``, ``order_number``, ``orderNumber``, ``slug``."""
 
 
 def _substantial(body: Any) -> bool:
@@ -691,13 +696,13 @@ def shown_to_b(listing: Listing) -> bool:
 def ownership(listing: Listing) -> str | None:
     """Why the value names one of A's own objects, as evidence; None when nothing says so."""
     shown = _shown(listing.param, listing.value)
-    if listing.operation == TOKEN:
+    if listing.operation == ORIGIN_TOKEN:
         return f"A's token claims carry {listing.param}={shown} and B's do not"
-    if listing.operation == PARAM:
+    if listing.operation == ORIGIN_PARAM:
         return f"the user named {listing.param}={shown} as one of A's objects (--param)"
     if listing.within is not None:
         name, value, how = listing.within
-        source = "A's token" if how == TOKEN else "--param"
+        source = "A's token" if how == ORIGIN_TOKEN else "--param"
         return (
             f"A's {listing.operation} for A's own {name}={_shown(name, value)} (from {source}) "
             f"listed {listing.param}={shown}"

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from specdiff.schema import Schema
 
 __all__ = [
+    "ORIGIN_PARAM",
+    "ORIGIN_TOKEN",
     "SAFE_METHODS",
     "ApiModel",
     "AuthMode",
@@ -46,6 +48,11 @@ __all__ = [
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+ORIGIN_TOKEN = "token"
+"""Where an identifier came from: identity A's own token claims (see ``specdiff.synth``)."""
+ORIGIN_PARAM = "--param"
+"""Where an identifier came from: the user's ``--param``, by the user's word one of A's objects."""
 
 
 class Severity(str, enum.Enum):

@@ -18,7 +18,14 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from specdiff.jwtkit import parse_jwt
-from specdiff.model import ApiModel, Operation, Parameter, PlannedRequest
+from specdiff.model import (
+    ORIGIN_PARAM,
+    ORIGIN_TOKEN,
+    ApiModel,
+    Operation,
+    Parameter,
+    PlannedRequest,
+)
 from specdiff.schema import Schema
 
 __all__ = [
@@ -206,9 +213,9 @@ _CLAIM_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
 """Identity claims of a JWT, as the fields of a ``user`` object they stand for."""
 _SELF_WORDS = frozenset({"me", "self", "whoami", "profile", "account", "current"})
 """Path segments of the caller's own user (``GET /me``, ``GET /account``)."""
-TOKEN = "token"
+TOKEN = ORIGIN_TOKEN
 """Origin of a value read from identity A's own token claims."""
-PARAM = "--param"
+PARAM = ORIGIN_PARAM
 """Origin of a value the user named with ``--param``: by the user's word, one of A's objects."""
 
 
