@@ -18,6 +18,8 @@ from specdiff.classify import classify_field
 from specdiff.config import Credentials
 from specdiff.jwtkit import entropy_bits, parse_jwt
 from specdiff.model import (
+    ORIGIN_PARAM,
+    ORIGIN_TOKEN,
     ApiModel,
     AuthMode,
     Confidence,
@@ -746,20 +748,97 @@ class ScopeNotEnforced(Probe):
 
 # --------------------------------------------------------------------------- SD212
 
-_ID_NAME = re.compile(r"(^|_)(id|uuid)$|[a-z0-9](Id|Uuid)$")
 
-
-def _identifying(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(id fields, personal/secret fields) at the top level of an object body."""
+def _ids(body: Any) -> dict[str, Any]:
+    """The identifying fields (``id``, ``slug``, ``orderNumber``, ``username`` ...) at the top
+    level of an object."""
     if not isinstance(body, Mapping):
-        return {}, {}
-    ids = {
+        return {}
+    return {
         k: v
         for k, v in body.items()
-        if _ID_NAME.search(k) and isinstance(v, (str, int)) and not isinstance(v, bool)
+        if isinstance(k, str)
+        and _ID_FIELD.search(k)
+        and isinstance(v, (str, int))
+        and not isinstance(v, bool)
     }
-    personal = {k: v for k, v in body.items() if classify_field(k, v) is not None}
-    return ids, personal
+
+
+_ID_FIELD = re.compile(
+    r"(^|[_-])(id|uuid|guid|slug|number|code|username|email|sku)$"
+    r"|[a-z0-9](Id|ID|Uuid|Guid|Slug|Number|Code|Username|Email|Sku)$"
+)
+"""Names of fields that identify an object: ``id``, ``order_number``, ``orderNumber``, ``slug``."""
+
+
+def _substantial(body: Any) -> bool:
+    """A body that can identify an object: a non-empty object or list (``{}``, ``[]``, a bare
+    ``true`` or ``"ok"`` look the same for every object)."""
+    return isinstance(body, (Mapping, list)) and bool(body)
+
+
+def carries_object(body_a: Any, body_b: Any) -> bool:
+    """B's answer carries A's object: the same identifying values as A's answer (every item's,
+    for a list), or, where A's answer has none, the very same body."""
+    if not _substantial(body_a) or not _substantial(body_b):
+        return False
+    if isinstance(body_a, Mapping) and isinstance(body_b, Mapping):
+        ids = _ids(body_a)
+        if ids:
+            return all(body_b.get(k) == v for k, v in ids.items())
+    elif isinstance(body_a, list) and isinstance(body_b, list):
+        keys_a = [_ids(item) for item in body_a]
+        if all(keys_a):
+            keys_b = [_ids(item) for item in body_b]
+            return all(key in keys_b for key in keys_a)
+    return bool(body_a == body_b)
+
+
+def personal_values(body: Any) -> dict[str, Any]:
+    """``{"$.email": value}``: the personal or secret values at the top level of an object, or
+    of the items of a list (``$[0].street``)."""
+    found: dict[str, Any] = {}
+    items = list(enumerate(body[:20])) if isinstance(body, list) else [(None, body)]
+    for index, item in items:
+        if not isinstance(item, Mapping):
+            continue
+        prefix = "$" if index is None else f"$[{index}]"
+        for k, v in item.items():
+            if isinstance(v, (str, int)) and not isinstance(v, bool) and classify_field(k, v):
+                found[f"{prefix}.{k}"] = v
+    return found
+
+
+def shown_to_b(listing: Listing) -> bool:
+    """B's own answer to the operation that revealed the value (2xx JSON, whole) shows it too:
+    an object both identities legitimately see."""
+    answer = listing.answer_b
+    if answer is None or not answer.ok or not answer.is_json or answer.truncated:
+        return False
+    body = answer.json()
+    return body is not None and str(listing.value) in _scalars(body)
+
+
+def ownership(listing: Listing) -> str | None:
+    """Why the value names one of A's own objects, as evidence; None when nothing says so."""
+    shown = _shown(listing.param, listing.value)
+    if listing.operation == ORIGIN_TOKEN:
+        return f"A's token claims carry {listing.param}={shown} and B's do not"
+    if listing.operation == ORIGIN_PARAM:
+        return f"the user named {listing.param}={shown} as one of A's objects (--param)"
+    if listing.within is not None:
+        name, value, how = listing.within
+        source = "A's token" if how == ORIGIN_TOKEN else "--param"
+        return (
+            f"A's {listing.operation} for A's own {name}={_shown(name, value)} (from {source}) "
+            f"listed {listing.param}={shown}"
+        )
+    answer = listing.answer_b
+    if answer is None or not answer.ok or not answer.is_json or answer.truncated:
+        return None
+    if answer.json() is None or shown_to_b(listing):
+        return None
+    return f"B's own {listing.operation} ({answer.status}) did not list {listing.param}={shown}"
 
 
 def _scalars(body: Any) -> set[str]:
@@ -777,36 +856,31 @@ def _scalars(body: Any) -> set[str]:
     return found
 
 
-def _unlisted_for_b(listing: Listing) -> bool:
-    """B's own listing answered (2xx JSON, whole) and does not show the value: the object
-    that A's listing revealed is not one B can see as its own or as shared."""
-    answer = listing.answer_b
-    if not answer.ok or not answer.is_json or answer.truncated:
-        return False
-    body = answer.json()
-    return body is not None and str(listing.value) not in _scalars(body)
-
-
 class BrokenObjectLevelAuthorization(Probe):
     """SD212 auth.bola: identity B is served identity A's object.
 
-    **Promise.** A secured item operation (a path parameter names the object) returns an
-    object only to the caller allowed to see it.
+    **Promise.** A secured operation that names an object (a path parameter, or a query
+    parameter named like an identifier) returns it only to the caller allowed to see it.
 
-    **Probe.** The baseline request, whose path ids were harvested from identity A's own
-    responses, is sent again with identity B's credentials (``--token-b``/``--header-b``).
-    To tell A's own objects from shared ones, the engine also asks each secured listing whose
-    items gave a path id (``GET /orders`` for ``GET /orders/{order_id}``) once more as B: one
-    extra safe request per such listing, only when B is given.
+    **Probe.** The baseline request, whose identifiers come from identity A (harvested from
+    A's answers, read from A's token claims, or named by the user with ``--param``), is sent
+    again with identity B's credentials (``--token-b``/``--header-b``). To tell A's own objects
+    from shared ones, the engine also asks each secured operation whose answer to A showed an
+    identifier (``GET /orders`` for ``GET /orders/{order_id}``, ``GET /me`` for
+    ``GET /documents/{slug}``) once more as B: one extra safe request per such operation, only
+    when B is given.
 
-    **Breach.** B gets 2xx JSON carrying A's object (the same id values as A's answer), and the
-    object is A's own: it carries one of A's personal or secret values (e-mail, phone, key
-    ...), or A's listing showed its id while B's own listing (2xx JSON) does not.
+    **Breach.** B gets 2xx JSON carrying A's object: an object with the same identifying
+    values as A's answer (``id``, ``slug``, ``number`` ...), a list with A's items, or, where
+    there are no identifiers, the very same body; and the object is A's own: it carries one of
+    A's personal or secret values, or its identifier came from A's token claims (B's do not
+    carry it), from the user's ``--param``, or from an answer to A that B's own answer to the
+    same operation does not repeat.
 
-    **Quiet when.** B is not given or equals A; the operation is open (public by spec) or has
-    no path parameter; the baseline failed; B gets 403/404 or another object; the object is
-    shared: it carries no personal value and B's listing shows it too, or B's listing failed,
-    or no listing revealed its id (a catalogue entry looks the same to everyone).
+    **Quiet when.** B is not given, equals A, or is the same principal (both tokens name the
+    same ``sub``/``user_id``); the operation is open (public by spec) or names no object; the
+    baseline failed; B gets 403/404 or another object; the object is shared: B's own answer
+    shows its identifier too; nothing says whose it is (an id from nowhere, a mere reference).
 
     **Remediation.** Scope every lookup to the caller: ``Order.query.filter_by(id=order_id,
     owner_id=current_user.id)`` and answer 404 when nothing matches.
@@ -827,7 +901,7 @@ class BrokenObjectLevelAuthorization(Probe):
         return (
             op.secured
             and "b" in ctx.options.identities
-            and any(p.location == "path" for p in op.parameters)
+            and (any(p.location == "path" for p in op.parameters) or bool(ctx.listings))
             and ctx.baseline_ok
             and ctx.baseline_exchange is not None
             and ctx.baseline_exchange.is_json
@@ -839,37 +913,38 @@ class BrokenObjectLevelAuthorization(Probe):
         if not self._applies(op, ctx):
             return
         assert ctx.baseline_exchange is not None
-        ids, personal = _identifying(ctx.baseline_exchange.json())
-        unlisted = [listing for listing in ctx.listings if _unlisted_for_b(listing)]
+        body_a = ctx.baseline_exchange.json()
+        if any(shown_to_b(listing) for listing in ctx.listings):
+            return  # both identities see it: shared
+        personal = personal_values(body_a)
+        owned = [why for listing in ctx.listings if (why := ownership(listing)) is not None]
         for ex in exchanges:
-            body = ex.json() if accepted(ctx, ex) else None
-            if not isinstance(body, Mapping) or any(body.get(k) != v for k, v in ids.items()):
+            body_b = ex.json() if accepted(ctx, ex) else None
+            if not carries_object(body_a, body_b):
                 continue
-            shared = sorted(k for k, v in personal.items() if body.get(k) == v)
+            what = "list" if isinstance(body_a, list) else "object"
+            mine = personal_values(body_b)
+            shared = sorted(k for k, v in personal.items() if mine.get(k) == v)
             if shared:
-                proof = ", ".join(f"$.{k} = {mask_value(personal[k])}" for k in shared)
+                proof = ", ".join(f"{k} = {mask_value(personal[k])}" for k in shared)
                 yield self.finding(
-                    f"{op.key} served identity A's object to identity B ({ex.status}); "
-                    f"it carries A's {', '.join(shared)}",
+                    f"{op.key} served identity A's {what} to identity B ({ex.status}); "
+                    f"it carries A's {', '.join(k.rsplit('.', 1)[-1] for k in shared)}",
                     evidence=evidence(ex, proof),
                     confidence=Confidence.FIRM,
                 )
-            elif ids and unlisted:
-                facts = "; ".join(
-                    f"B's own {u.operation} ({u.answer_b.status}) did not list "
-                    f"{u.param}={_shown(u.param, u.value)}"
-                    for u in unlisted
-                )
+            elif owned:
                 yield self.finding(
-                    f"{op.key} served identity A's object to identity B ({ex.status}); "
-                    f"A's listing revealed it and B's does not",
-                    evidence=evidence(ex, f"{facts}, yet {op.key} served it to B: {ex.status}"),
+                    f"{op.key} served identity A's {what} to identity B ({ex.status})",
+                    evidence=evidence(
+                        ex, f"{'; '.join(owned)}, yet {op.key} served it to B: {ex.status}"
+                    ),
                     confidence=Confidence.FIRM,
                 )
 
 
 def _shown(name: str, value: str | int) -> str:
-    """A path id as evidence shows it: masked when it is itself personal or secret."""
+    """An identifier as evidence shows it: masked when it is itself personal or secret."""
     return mask_value(value) if classify_field(name, value) is not None else str(value)
 
 

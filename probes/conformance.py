@@ -22,7 +22,7 @@ from specdiff.model import (
     Severity,
 )
 from specdiff.mutate import MALFORMED_JSON, canary_plan, mutations, provocations
-from specdiff.probe import Probe, ProbeContext, evidence, snippet
+from specdiff.probe import Probe, ProbeContext, body_snippet, evidence, snippet
 
 __all__ = [
     "PROBES",
@@ -242,8 +242,9 @@ class InvalidInputAccepted(Probe):
             yield self.finding(
                 f"{op.key} accepted ({ex.status}) a request with {mutation.kind} "
                 f"in {mutation.target}",
-                key=mutation.target,
-                evidence=evidence(ex, snippet(ex.text, 200)),
+                key=mutation.key,
+                # an invalid request may be answered with anything, a secret too: masked
+                evidence=evidence(ex, body_snippet(ex, 200)),
             )
 
 

@@ -45,7 +45,16 @@ from specdiff.score import risk_score
 from specdiff.shard import shard_api
 from specdiff.spec import load_spec
 from specdiff.suppress import apply_suppressions
-from specdiff.synth import IdHarvest, baseline_request, harvested_params, spare_request
+from specdiff.synth import (
+    PARAM,
+    TOKEN,
+    Fed,
+    IdHarvest,
+    baseline_attempts,
+    baseline_request,
+    same_principal,
+    spare_request,
+)
 
 __all__ = ["WORKING_CREDENTIAL_ENV", "exit_code", "plan_scan", "run_scan", "scan"]
 
@@ -177,6 +186,7 @@ def plan_scan(config: ScanConfig) -> ScanPlan:
     notes: list[str] = list(api.warnings)
     options = _options(config, config.credentials, http_twin=config.effective_http_url is not None)
     harvest = IdHarvest()
+    harvest.record_token(config.credentials.bearer_token, config.credentials_b.bearer_token)
     operations: list[OperationPlan] = []
     asked: set[PlannedRequest] = set()  # as the engine sends them: one question, one request
     for op in api.operations:
@@ -211,7 +221,11 @@ def _options(config: ScanConfig, credentials: Credentials, *, http_twin: bool) -
         http_twin=http_twin,
         extra_paths=config.extra_paths,
         # an identity equal to A's, or a part of A's, proves nothing about authorization
-        identities=frozenset(k for k, c in extra.items() if c and not c.covered_by(a)),
+        identities=frozenset(
+            k
+            for k, c in extra.items()
+            if c and not c.covered_by(a) and not same_principal(a.bearer_token, c.bearer_token)
+        ),
         auth=AuthMaterial(
             credentials=a,
             credentials_low=config.credentials_low,
@@ -276,8 +290,10 @@ class _Engine:
         self.once: list[Finding] = []
         self.shared: dict[PlannedRequest, _Shared] = {}
         self.spares: dict[str, PlannedRequest | None] = {}
-        self.fed: dict[str, tuple[tuple[str, Any, str], ...]] = {}
-        """Per operation: (path parameter, harvested value, operation that revealed it)."""
+        self.fed: dict[str, Fed] = {}
+        """Per operation: (parameter, value, origin) of its baseline's identifiers of known
+        owner (see :data:`specdiff.synth.Fed`)."""
+        self.tried: dict[str, set[PlannedRequest]] = {}
         self.listings_b: dict[str, Exchange] = {}
         self.done = 0
 
@@ -285,6 +301,9 @@ class _Engine:
         ops = self.api.operations
         if self.config.login is not None:
             await self.runner.login()
+        self.harvest.record_token(
+            self.runner.credentials.bearer_token, self.config.credentials_b.bearer_token
+        )
         # waves by number of path parameters (/users before /users/{id}); destructive operations
         # last of all: under --unsafe a DELETE removes the object other operations probe
         lasting = [op for op in ops if op.method != "DELETE"]
@@ -293,6 +312,10 @@ class _Engine:
             await asyncio.gather(
                 *(self._baseline(op) for op in lasting if op.path.count("{") == depth)
             )
+        # ids seen only in answers of the same wave (an order number in /users/{id}/orders)
+        await asyncio.gather(
+            *(self._reach(op) for op in lasting if op.safe and self._missed_object(op))
+        )
         self._preflight()
         await self._discover_jwks()
         options = self._options(http_twin)
@@ -331,20 +354,47 @@ class _Engine:
 
     async def _baseline(self, op: Operation) -> None:
         overrides = dict(self.config.params)
-        planned = baseline_request(self.api, op, overrides=overrides, harvest=self.harvest)
-        self.fed[op.key] = harvested_params(op, overrides=overrides, harvest=self.harvest)
         if op.method == "DELETE" and self.config.unsafe:
             self.spares[op.key] = spare_request(
                 self.api, op, overrides=overrides, harvest=self.harvest
             )
         if not (op.safe or self.config.unsafe):
+            planned = baseline_request(self.api, op, overrides=overrides, harvest=self.harvest)
             self.baselines[op.key] = (planned, None)
             return
-        exchange = await self.runner.send(planned)
-        self._count(op)
-        self.baselines[op.key] = (planned, exchange)
-        if exchange.ok and exchange.is_json:
-            self.harvest.record(op, exchange.json())
+        await self._reach(op)
+
+    async def _reach(self, op: Operation) -> None:
+        """Send the baseline; while it answers "no such object" (:data:`_NO_OBJECT`), the same
+        request aimed at other harvested identifiers, a few at most, each sent once per run.
+        The first 2xx is the baseline, and its JSON feeds the harvest."""
+        overrides = dict(self.config.params)
+        tried = self.tried.setdefault(op.key, set())
+        attempts = baseline_attempts(self.api, op, overrides=overrides, harvest=self.harvest)
+        if not op.safe:  # under --unsafe a write goes to one object only, never to a few
+            attempts = attempts[:1]
+        for planned, fed in attempts:
+            if planned in tried:
+                continue
+            tried.add(planned)
+            exchange = await self.runner.send(planned)
+            self._count(op)
+            self.baselines[op.key] = (planned, exchange)
+            self.fed[op.key] = fed
+            if exchange.ok or exchange.status not in _NO_OBJECT:
+                break
+        answer = self.baselines[op.key][1]
+        if answer is not None and answer.ok and answer.is_json:
+            self.harvest.record(op, answer.json())
+
+    def _missed_object(self, op: Operation) -> bool:
+        """``op`` names an object (a path parameter) and its baseline found none."""
+        exchange = self.baselines.get(op.key, (None, None))[1]
+        return (
+            exchange is not None
+            and exchange.status in _NO_OBJECT
+            and any(p.location == "path" for p in op.parameters)
+        )
 
     async def _listings_b(self, ops: Sequence[Operation]) -> None:
         """SD212's ownership evidence: every secured, safe operation whose answer to A fed a path
@@ -360,7 +410,9 @@ class _Engine:
         listings = [
             by_key[key]
             for key in sorted(wanted)
-            if by_key[key].secured
+            if key in by_key
+            and self._about_own_object(key) is None
+            and by_key[key].secured
             and by_key[key].safe
             and (ex := self.baselines[key][1]) is not None
             and ex.ok
@@ -384,11 +436,19 @@ class _Engine:
             self.listings_b[op.key] = answer
 
     def _listings(self, op: Operation) -> tuple[Listing, ...]:
-        return tuple(
-            Listing(param, value, origin, self.listings_b[origin])
-            for param, value, origin in self.fed.get(op.key, ())
-            if origin in self.listings_b
-        )
+        """Where each identifier of ``op``'s baseline came from; for an operation's answer, what
+        that operation answered B (the user's ``-p`` values and A's token claims have none)."""
+        found: list[Listing] = []
+        for param, value, origin in self.fed.get(op.key, ()):
+            within = self._about_own_object(origin)
+            if within is not None or origin in self.listings_b or origin in (TOKEN, PARAM):
+                found.append(Listing(param, value, origin, self.listings_b.get(origin), within))
+        return tuple(found)
+
+    def _about_own_object(self, key: str) -> tuple[str, str | int, str] | None:
+        """The identifier from A's token or ``--param`` that operation ``key``'s baseline
+        named (its answer is about one of A's own objects), if any."""
+        return next((f for f in self.fed.get(key, ()) if f[2] in (TOKEN, PARAM)), None)
 
     def _preflight(self) -> None:
         sent = [
@@ -489,10 +549,23 @@ class _Engine:
             return Coverage(op.ref, "not reached", "not sent: the target is unreachable", None, 0)
         if exchange.status is None:
             return Coverage(op.ref, "not reached", exchange.error or "no response", None, sent)
+        if self._missed_object(op):
+            names = " ".join(f"-p {p.name}=VALUE" for p in op.parameters if p.location == "path")
+            return Coverage(
+                op.ref,
+                "not reached",
+                f"no real object reached (baseline {exchange.status}): pass {names}",
+                exchange.status,
+                sent,
+            )
         reason = (
             f"response body cut at {self.config.max_body_bytes} bytes" if exchange.truncated else ""
         )
         return Coverage(op.ref, "probed", reason, exchange.status, sent)
+
+
+_NO_OBJECT = frozenset({400, 403, 404, 410, 422})
+"""Baseline answers that may mean "no such object" (a placeholder id): worth another id."""
 
 
 def _guard(

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from specdiff.schema import Schema
 
 __all__ = [
+    "ORIGIN_PARAM",
+    "ORIGIN_TOKEN",
     "SAFE_METHODS",
     "ApiModel",
     "AuthMode",
@@ -27,6 +29,7 @@ __all__ = [
     "Evidence",
     "Exchange",
     "Finding",
+    "Link",
     "Location",
     "MediaType",
     "Operation",
@@ -45,6 +48,11 @@ __all__ = [
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+ORIGIN_TOKEN = "token"
+"""Where an identifier came from: identity A's own token claims (see ``specdiff.synth``)."""
+ORIGIN_PARAM = "--param"
+"""Where an identifier came from: the user's ``--param``, by the user's word one of A's objects."""
 
 
 class Severity(str, enum.Enum):
@@ -172,12 +180,23 @@ class RequestBody:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """An OpenAPI ``links`` entry of a response: how its body feeds another operation."""
+
+    operation_id: str
+    """The target operation's ``operationId`` (``operationRef`` links are not followed)."""
+    parameters: tuple[tuple[str, str], ...]
+    """(target parameter name, runtime expression such as ``$response.body#/id``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """A documented response: ``status`` is ``"200"``, ``"2XX"`` or ``"default"``."""
 
     status: str
     content: tuple[MediaType, ...]
     headers: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
 
     def media(self, media_type: str) -> MediaType | None:
         """The documented media type that covers ``media_type`` (wildcards and ``+json`` too)."""
