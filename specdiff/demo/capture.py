@@ -93,13 +93,30 @@ class RequestLog:
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             scheme: Scheme = "https" if req.scheme == "https" else "http"
-            answered: list[int] = []
+            recorded = False
+
+            def record(status: int | None) -> None:
+                nonlocal recorded
+                if not recorded:
+                    recorded = True
+                    self.record(
+                        CapturedRequest(
+                            scheme=scheme,
+                            method=req.method,
+                            path=req.path,
+                            query=req.query_string.decode("latin-1"),
+                            headers=tuple((k, v) for k, v in req.headers.items()),
+                            body=body,
+                            status=status,
+                        )
+                    )
 
             def noting_status(status: str, headers: Any, exc_info: Any = None) -> Any:
-                answered.append(int(status.split()[0]))
+                # recorded before a byte of the answer leaves: a client that has its answer
+                # finds the request in the log (the debugger calls this lazily, from the body)
+                record(int(status.split()[0]))
                 return start_response(status, headers, exc_info)
 
-            # the status is known once the app's iterable has run (the debugger answers lazily)
             inner = app(environ, noting_status)
             try:
                 yield from inner
@@ -107,17 +124,7 @@ class RequestLog:
                 close = getattr(inner, "close", None)
                 if close is not None:
                     close()
-                self.record(
-                    CapturedRequest(
-                        scheme=scheme,
-                        method=req.method,
-                        path=req.path,
-                        query=req.query_string.decode("latin-1"),
-                        headers=tuple((k, v) for k, v in req.headers.items()),
-                        body=body,
-                        status=answered[-1] if answered else None,
-                    )
-                )
+                record(None)  # the app failed before it answered
 
         return recording
 
