@@ -142,9 +142,16 @@ class Group:
         return tuple(f for f in self.findings if f.suppression is None)
 
     @property
-    def sort_key(self) -> tuple[int, int, str, str]:
-        """Most severe first; then groups with counted instances; then rule, then id."""
-        return (-self.severity.rank, 0 if self.counted else 1, self.rule, self.id)
+    def sort_key(self) -> tuple[int, int, str, int, str]:
+        """Most severe first; then groups with counted instances; then rule; the larger group
+        of one rule first; then id."""
+        return (
+            -self.severity.rank,
+            0 if self.counted else 1,
+            self.rule,
+            -len(self.findings),
+            self.id,
+        )
 
 
 def group_findings(findings: Iterable[Finding]) -> tuple[Group, ...]:
