@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from specdiff import __version__
 from specdiff.catalogue import CATALOGUE
@@ -48,16 +48,9 @@ __all__ = ["app", "main"]
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
 """``-h`` is ``--help``, on every command."""
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings=_CONTEXT,
-    help="Check a running API against the security promises of its OpenAPI document.",
-)
 
 _TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "bool": "BOOLEAN"}
+_BRACED = re.compile(r"\{([^{}]+)\}")
 _TYPED = re.compile(r"<(?:list\[)?([^<>\[\]]+)\]?>")
 
 
@@ -68,29 +61,53 @@ def _click_metavar(match: re.Match[str]) -> str:
     return f"[{inner}]" if "|" in inner else _TYPE_NAMES.get(inner.lower(), inner.upper())
 
 
+def _format_params(command: Any, ctx: Any, formatter: Any) -> None:
+    """The Arguments and Options sections with click's names for types (``TEXT``, ``PATH``)."""
+    args, opts = [], []
+    for param in command.get_params(ctx):
+        record = param.get_help_record(ctx)
+        if record is None:
+            continue
+        name, text = record
+        if param.param_type_name == "argument":
+            args.append((_TYPED.sub("", name).strip().upper(), text))
+        else:
+            opts.append((_TYPED.sub(_click_metavar, name), text))
+    for title, rows in (("Arguments", args), ("Options", opts)):
+        if rows:
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
+
 class _Command(TyperCommand):
     """typer's command with the help of click's ecosystem: ``Usage: specdiff check [OPTIONS]
     SPEC`` and ``--base-url TEXT`` rather than typer's ``{spec}`` and ``<str>``."""
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = super().collect_usage_pieces(ctx)
-        return [p[1:-1].upper() if p.startswith("{") and p.endswith("}") else p for p in pieces]
+        return [_BRACED.sub(lambda m: m.group(1).upper(), p) for p in pieces]
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
-        args, opts = [], []
-        for param in self.get_params(ctx):
-            record = param.get_help_record(ctx)
-            if record is None:
-                continue
-            name, text = record
-            if param.param_type_name == "argument":
-                args.append((_TYPED.sub("", name).strip().upper(), text))
-            else:
-                opts.append((_TYPED.sub(_click_metavar, name), text))
-        for title, rows in (("Arguments", args), ("Options", opts)):
-            if rows:
-                with formatter.section(title):
-                    formatter.write_dl(rows)
+        _format_params(self, ctx, formatter)
+
+
+class _Group(TyperGroup):
+    """The same help for the command groups (``specdiff``, ``specdiff baseline``)."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        _format_params(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings=_CONTEXT,
+    cls=_Group,
+    help="Check a running API against the security promises of its OpenAPI document.",
+)
 
 
 class OutputFormat(str, Enum):
@@ -659,6 +676,7 @@ baseline_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings=_CONTEXT,
+    cls=_Group,
     help="Baselines: accept today's findings so that only new ones fail the build.",
 )
 app.add_typer(baseline_app, name="baseline")
