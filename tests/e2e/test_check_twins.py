@@ -183,6 +183,7 @@ def test_demo_command_exit_codes() -> None:
     assert vulnerable.returncode == 1, vulnerable.stderr
     for code in ("SD101", "SD201", "SD302", "SD303"):
         assert code in vulnerable.stdout
+    assert len(vulnerable.stdout.splitlines()) <= 400  # the summary first, one block per cause
     hardened = run("--hardened")
     assert hardened.returncode == 0, hardened.stdout + hardened.stderr
     assert "No findings" in hardened.stdout
