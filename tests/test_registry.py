@@ -6,6 +6,8 @@ import ast
 import inspect
 from pathlib import Path
 
+import pytest
+
 import specdiff
 from specdiff.catalogue import CATALOGUE
 from specdiff.probe import load_probes
@@ -29,8 +31,8 @@ def test_probes_are_registered_through_entry_points_with_unique_catalogue_codes(
 
 
 def test_catalogue_matches_rules_md() -> None:
-    if not RULES_MD.exists():
-        return
+    if not RULES_MD.exists():  # the steering repository's catalogue, beside this one
+        pytest.skip(f"{RULES_MD} is not available")
     rows = [line for line in RULES_MD.read_text().splitlines() if line.startswith("| SD")]
     assert len(rows) == len(CATALOGUE)
     for line in rows:
