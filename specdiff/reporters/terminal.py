@@ -32,7 +32,7 @@ from specdiff.model import Finding, OperationRef, Report, Severity
 from specdiff.reporters._text import sanitize, shorten
 from specdiff.score import score_line
 
-__all__ = ["CURL_LIMIT", "SNIPPET_LIMIT", "Detail", "render", "sanitize", "verdict"]
+__all__ = ["CURL_LIMIT", "SNIPPET_LIMIT", "WHERE_LIMIT", "Detail", "render", "sanitize", "verdict"]
 
 Detail = Literal["quiet", "normal", "verbose"]
 """How much the terminal report shows: ``-q``, default, ``-v``."""
@@ -41,6 +41,9 @@ SNIPPET_LIMIT = 140
 """Evidence snippets longer than this (after squeezing repeats) are cut, with a marker."""
 CURL_LIMIT = 240
 """Curl lines longer than this are cut, with a marker (``--verbose`` shows them whole)."""
+WHERE_LIMIT = 20
+"""A group block lists this many affected operations at most (a listener that answers 600
+operations is a few lines of operations, not sixty)."""
 _SNIPPET_MAX_LINES = 2
 _MESSAGE_LIMIT = 240
 _CUT_NOTE = (
@@ -130,32 +133,37 @@ def _curl_line(curl: str, *, full: bool) -> Text:
 # --------------------------------------------------------------------------- summary
 
 
-def _summary(report: Report, groups: tuple[Group, ...]) -> Iterator[Line]:
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+
+
+def _summary(report: Report, groups: tuple[Group, ...], width: int) -> Iterator[Line]:
     title = (
         f"SUMMARY · {_plural(len(report.findings), 'finding')} in {_plural(len(groups), 'group')}"
     )
     yield Rule(Text(title, style="bold"), align="left", characters="─", style="dim"), False
     if not groups:
         return
+    # severity, rule and ops keep their width; title and example share the rest, clipped here
+    # (rich drops whole columns when no-wrap cells do not fit)
+    free = max(width - _INDENT - 4 * 3 - 8 - 5 - 4, 20)
+    title_width, example_width = free * 11 // 20, free - free * 11 // 20
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("severity", no_wrap=True, min_width=8)
+    table.add_column("severity", no_wrap=True)
     table.add_column("rule", no_wrap=True)
-    table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=3)
+    table.add_column("title", no_wrap=True)
     table.add_column("ops", no_wrap=True, justify="right")
-    table.add_column("example", no_wrap=True, overflow="ellipsis", ratio=2)
+    table.add_column("example", no_wrap=True)
     for g in groups:
         ops = g.operations
         n = sum(1 for op in ops if op is not None)
-        example = _op_name(ops[0])
-        if len(g.findings) > 1:
-            example += f" (+{len(g.findings) - 1})"
-        title = sanitize(g.first.title)
-        if not g.counted:
-            title += " (suppressed)"
+        more = f" (+{len(g.findings) - 1})" if len(g.findings) > 1 else ""
+        example = _clip(_op_name(ops[0]), example_width - len(more)) + more
+        title = sanitize(g.first.title) + ("" if g.counted else " (suppressed)")
         table.add_row(
             Text(g.severity.value.upper(), style=_SEVERITY_STYLE[g.severity]),
             Text(sanitize(g.rule)),
-            Text(title),
+            Text(_clip(title, title_width)),
             Text(str(n) if n else "host"),
             Text(example),
             style=_ROW_STYLE[bool(g.counted)],
@@ -187,9 +195,17 @@ def _where(g: Group) -> tuple[str, str]:
     count = _plural(sum(1 for op in g.operations if op is not None), "operation")
     if all(keys == distinct for keys in per_op.values()):  # one key (or none) everywhere
         lead = f" — {_keys(distinct)} on {count}" if distinct else f" — {count}"
-        return lead, ", ".join(per_op)
+        return lead, _listed(list(per_op))
     parts = [f"{name} ({_keys(keys)})" if keys else name for name, keys in per_op.items()]
-    return f" — {count}", ", ".join(parts)
+    return f" — {count}", _listed(parts)
+
+
+def _listed(parts: list[str]) -> str:
+    """The operations, at most :data:`WHERE_LIMIT` of them (-v and JSON list every one)."""
+    if len(parts) <= WHERE_LIMIT:
+        return ", ".join(parts)
+    rest = len(parts) - WHERE_LIMIT
+    return ", ".join(parts[:WHERE_LIMIT]) + f" … and {rest} more (-v or --format json: all)"
 
 
 def _suppressed(g: Group) -> str | None:
@@ -382,12 +398,12 @@ def _gate(report: Report) -> Iterator[Line]:
     yield Text(verdict(report), style=style), False
 
 
-def _sections(report: Report, detail: Detail) -> Iterator[Line]:
+def _sections(report: Report, detail: Detail, width: int) -> Iterator[Line]:
     groups = group_findings(report.findings)
     if detail != "quiet":
         yield _header(report), False
         yield Text(), False
-    yield from _summary(report, groups)
+    yield from _summary(report, groups, width)
     if detail != "quiet":
         yield from _groups(groups, detail)
         yield from _coverage(report)
@@ -417,7 +433,7 @@ def render(
         legacy_windows=False,
         _environ={},
     )
-    for renderable, unwrapped in _sections(report, detail):
+    for renderable, unwrapped in _sections(report, detail, width):
         console.print(renderable, soft_wrap=unwrapped)
     # rich pads table rows to the full width; trailing blanks only get in the way of copying.
     return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))

@@ -320,3 +320,21 @@ def test_dispatch(sample_report: Report, fmt: Format) -> None:
 def test_dispatch_rejects_unknown_format(sample_report: Report) -> None:
     with pytest.raises(ValueError):
         render(sample_report, "xml")  # type: ignore[arg-type]
+
+
+def test_a_cause_on_many_operations_lists_the_first_ones_and_counts_the_rest(
+    sample_report: Report,
+) -> None:
+    base = FINDINGS[5]  # SD101 on GET /users/{id}
+    assert base.operation is not None
+    many = tuple(
+        dataclasses.replace(base, operation=dataclasses.replace(base.operation, path=f"/p{i:02}"))
+        for i in range(30)
+    )
+    out = terminal.render(dataclasses.replace(sample_report, findings=many), width=400)
+    assert "[CRITICAL] SD101 API answers over plain HTTP — 30 operations" in out
+    assert "GET /p19 … and 10 more (-v or --format json: all)" in out
+    assert "GET /p20" not in out
+    assert "GET /p29" in terminal.render(
+        dataclasses.replace(sample_report, findings=many), width=400, detail="verbose"
+    )
