@@ -25,12 +25,15 @@ from specdiff.model import Finding, Report, Severity
 from specdiff.reporters._text import sanitize, shorten
 from specdiff.score import score_line
 
-__all__ = ["LIMIT", "TOP", "code", "escape", "render"]
+__all__ = ["LIMIT", "OPERATIONS_LIMIT", "TOP", "code", "escape", "render"]
 
 LIMIT = 60_000
 """The most characters a rendered report may have (GitHub's comment limit is 65,536)."""
 TOP = 10
 """How many groups the table at the top shows."""
+OPERATIONS_LIMIT = 50
+"""A group lists this many affected operations at most: one cause on 600 operations must not
+fill the comment alone."""
 _PRE_LIMIT = 1500
 _CUT = (
     "The full evidence of every instance is in the JSON, SARIF and HTML reports "
@@ -89,8 +92,12 @@ def _op(f: Finding, *, table: bool = False) -> str:
 
 
 def _operations(g: Group) -> str:
-    names = [_op(f) for f in g.findings]
-    return ", ".join(dict.fromkeys(names))
+    """The affected operations, at most :data:`OPERATIONS_LIMIT` (the JSON report lists all)."""
+    names = list(dict.fromkeys(_op(f) for f in g.findings))
+    if len(names) <= OPERATIONS_LIMIT:
+        return ", ".join(names)
+    rest = len(names) - OPERATIONS_LIMIT
+    return ", ".join(names[:OPERATIONS_LIMIT]) + f" and {rest} more (the JSON report lists all)"
 
 
 def _group_details(g: Group) -> list[str]:

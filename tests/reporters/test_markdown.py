@@ -143,3 +143,15 @@ def test_never_over_the_limit_and_points_at_the_artifacts(sample_report: Report)
     assert "more groups not shown here" in out
     assert "`--format json`, `--format sarif`, `--format html`" in out
     assert out.count("<details>") == out.count("</details>")
+
+
+def test_a_cause_on_many_operations_lists_fifty_and_counts_the_rest(sample_report: Report) -> None:
+    base = sample_report.findings[5]  # SD101 on GET /users/{id}
+    assert base.rule == "SD101" and base.operation is not None
+    many = tuple(
+        dataclasses.replace(base, operation=dataclasses.replace(base.operation, path=f"/p{i:03}"))
+        for i in range(120)
+    )
+    out = markdown.render(dataclasses.replace(sample_report, findings=many))
+    assert "`GET /p049` and 70 more (the JSON report lists all)" in out
+    assert "`GET /p050`" not in out
