@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from specdiff.model import Severity
 
-__all__ = ["CATALOGUE", "Rule", "rule"]
+__all__ = ["CATALOGUE", "FAMILY_TITLES", "Rule", "family_of", "rule"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,3 +433,20 @@ CATALOGUE: dict[str, Rule] = {r.code: r for r in _RULES}
 def rule(code: str) -> Rule:
     """The catalogue row for ``code``; KeyError for an unknown code."""
     return CATALOGUE[code.upper()]
+
+
+FAMILY_TITLES = {
+    "transport": "SD1xx transport",
+    "auth": "SD2xx authentication and authorization",
+    "exposure": "SD3xx data exposure",
+    "leak": "SD4xx leakage",
+    "conformance": "SD5xx conformance",
+}
+"""The rule families (the first part of a kind), as RULES.md titles them."""
+
+
+def family_of(code: str, kind: str = "") -> str:
+    """The rule family: the part of the kind before the dot (``auth`` for SD201); ``kind`` is
+    used for codes outside the catalogue (a third-party probe's)."""
+    cat = CATALOGUE.get(code)
+    return (cat.kind if cat else kind).split(".", 1)[0] or "other"

@@ -156,6 +156,12 @@ def parse_login(operation: str, body: str | None, token_path: str) -> LoginStep:
             raw = Path(raw[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"--login-body {raw}: {exc.strerror or exc}") from None
+    if raw.strip():
+        try:
+            json.loads(raw)
+        except ValueError as exc:
+            where = body if body and body.startswith("@") else "inline"
+            raise ConfigError(f"--login-body ({where}) is not JSON: {exc}") from None
     return LoginStep(
         method=match.group(1).upper(),
         path=match.group(2),

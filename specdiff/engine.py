@@ -471,7 +471,8 @@ class _Engine:
             seen = ", ".join(f"{op.key} -> {ex.status}" for op, ex in secured[:3])
             raise PreflightError(
                 "the supplied credentials did not work: no secured operation answered 2xx "
-                f"({seen}{', ...' if len(secured) > 3 else ''}); check --token / --header"
+                f"({seen}{', ...' if len(secured) > 3 else ''}); "
+                + (_expired(self.runner.credentials.bearer_token) or "check --token / --header")
             )
 
     async def _probe(self, op: Operation, options: ProbeOptions) -> list[Finding]:
@@ -566,6 +567,18 @@ class _Engine:
 
 _NO_OBJECT = frozenset({400, 403, 404, 410, 422})
 """Baseline answers that may mean "no such object" (a placeholder id): worth another id."""
+
+
+def _expired(token: str | None) -> str | None:
+    """``your token expired at ...`` when ``token`` is a JWT whose ``exp`` has passed."""
+    from specdiff.jwtkit import parse_jwt
+
+    jwt = parse_jwt(token)
+    exp = jwt.claims.get("exp") if jwt is not None else None
+    if not isinstance(exp, int | float) or isinstance(exp, bool) or exp > time.time():
+        return None
+    when = datetime.fromtimestamp(exp, timezone.utc).isoformat(timespec="seconds")
+    return f"your token expired at {when} (its exp claim): get a fresh one"
 
 
 def _guard(

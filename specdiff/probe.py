@@ -117,8 +117,11 @@ class ProbeContext:
 
     @property
     def anonymous_ok(self) -> bool:
-        """SD201's request without credentials already answered like the baseline: the
+        """SD201's request without credentials already answered like the baseline (or, in a
+        run without credentials, the baseline itself went anonymous and answered 2xx): the
         operation checks no credential at all, so mutated credentials prove nothing more."""
+        if not self.options.has_credentials:
+            return self.baseline_ok
         return any(
             ex.request.purpose == "no-credentials" and accepted(self, ex) for ex in self.earlier
         )

@@ -420,6 +420,11 @@ class Runner:
         cause = wrapped if isinstance(wrapped, Exception) else exc
         if isinstance(cause, asyncio.TimeoutError | httpx.TimeoutException):
             return self._timed_out()
+        if _untrusted_certificate(cause):
+            return (
+                f"TLS certificate not trusted ({_reason(cause)}): pass --ca-bundle FILE with the "
+                "CA that signed it (or --insecure for a throwaway target)"
+            )
         if isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError):
             return f"cannot connect: {_reason(cause)}"
         if isinstance(cause, aiohttp.ClientPayloadError):
@@ -621,6 +626,18 @@ class _BoundedDecoder:
 
     def result(self) -> tuple[bytes, bool]:
         return b"".join(self._chunks), self.truncated
+
+
+def _untrusted_certificate(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a failed TLS certificate verification."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError | aiohttp.ClientConnectorCertificateError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _reason(exc: BaseException) -> str:

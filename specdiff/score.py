@@ -17,9 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from specdiff.model import Finding, Severity
+from specdiff.model import Finding, Report, Severity
 
-__all__ = ["GRADES", "WEIGHTS", "Score", "risk_score"]
+__all__ = ["GRADES", "WEIGHTS", "Score", "risk_score", "score_line"]
 
 WEIGHTS = {
     Severity.CRITICAL: 40.0,
@@ -53,3 +53,12 @@ def risk_score(findings: Iterable[Finding]) -> Score:
     value = max(0, 100 - round(penalty))
     grade = next(g for g, floor in GRADES if value >= floor)
     return Score(value, grade)
+
+
+def score_line(report: Report) -> str:
+    """The gate's line, the same in every human format: ``risk score 35/100, grade F`` (and
+    ``; 2 suppressed`` when findings were accepted). Every reporter takes it from here."""
+    score = risk_score(report.findings)
+    accepted = sum(1 for f in report.findings if f.suppression is not None)
+    suppressed = f"; {accepted} suppressed" if accepted else ""
+    return f"risk score {score.value}/100, grade {score.grade}{suppressed}"
