@@ -50,6 +50,7 @@ DEFAULT_GROUPS = {
     "[MEDIUM] SD207 Credential accepted in the query string — token on 5 operations",
     "[MEDIUM] SD207 Credential accepted in the query string — GET /partner/catalog (api_key)",
     "[MEDIUM] SD208 Input validated before authentication — POST /users",
+    "[MEDIUM] SD217 Header credential accepted from a cookie — access_token on 5 operations",
     "[MEDIUM] SD213 Weak or predictable issued token — GET /realtime/ticket ($.access_token)",
     "[MEDIUM] SD214 Sensitive data in JWT claims — host-wide ($.email)",
     "[MEDIUM] SD309 Secret or personal data in free text — GET /assistant/answer ($.completion)",
@@ -68,6 +69,7 @@ DEFAULT_GROUPS = {
     "[LOW] SD307 Undocumented response media type — GET /announcements (text/html)",
     "[LOW] SD406 Version banner — host-wide",
     "[LOW] SD503 Invalid input accepted — GET /products/search (query.limit)",
+    "[LOW] SD503 Invalid input accepted — query.q on 2 operations",
     "[LOW] SD505 401 without WWW-Authenticate — host-wide",
 }
 
