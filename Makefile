@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install demo demo-hardened test pytest lint typecheck format bench clean
+.PHONY: install express demo demo-hardened test pytest lint typecheck format bench recall package-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## The Express target of tests/stacks, at the versions package-lock.json pins (needs npm).
+EXPRESS = tests/stacks/express
+express: $(EXPRESS)/node_modules/.package-lock.json
+
+$(EXPRESS)/node_modules/.package-lock.json: $(EXPRESS)/package-lock.json
+	cd $(EXPRESS) && npm ci --no-audit --no-fund --loglevel=error
 
 ## The vulnerable demo twin: prints findings and exits 1 (the gate fails, as it should).
 demo: $(STAMP)
@@ -25,7 +32,8 @@ demo-hardened: $(STAMP)
 ## Everything CI runs: lint, types, the whole test suite.
 test: lint typecheck pytest
 
-pytest: $(STAMP)
+# the Express target too where npm is installed (without it those tests skip and say why)
+pytest: $(STAMP) $(if $(shell command -v npm),express)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -35,13 +43,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## specdiff installed as a user would: the wheel in fresh environments, no extras, then the demo
+## extra (catches imports that only the development extras happened to install).
+package-check:
+	$(PYTHON) tests/packaging/fresh_install.py
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Recall and precision on the FastAPI and Express targets (tests/stacks).
+recall: $(STAMP)
+	$(BIN)/python bench/recall.py --verbose
+
 bench: $(STAMP)
 	$(BIN)/python bench/load_corpus.py
 	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/jwt_wordlist.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info $(EXPRESS)/node_modules

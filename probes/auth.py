@@ -17,6 +17,8 @@ from specdiff.classify import classify_field
 from specdiff.config import Credentials
 from specdiff.jwtkit import entropy_bits, parse_jwt
 from specdiff.model import (
+    ORIGIN_PARAM,
+    ORIGIN_TOKEN,
     ApiModel,
     AuthMode,
     Confidence,
@@ -37,6 +39,7 @@ __all__ = [
     "PROBES",
     "BrokenObjectLevelAuthorization",
     "CheckedAfterValidation",
+    "CredentialInCookieAccepted",
     "ErrorOracle",
     "InvalidTokenAccepted",
     "MissingCredentialsAccepted",
@@ -180,6 +183,8 @@ def _filler(op: Operation, n: int) -> str:
 def _custom(
     baseline: PlannedRequest, probe: str, variant: Variant, **changes: Any
 ) -> PlannedRequest:
+    """``baseline`` with a credential the probe placed (``credential=`` names its value: once
+    accepted it is redacted everywhere like the user's own)."""
     return dataclasses.replace(
         baseline, auth=AuthMode.CUSTOM, probe=probe, variant=variant, **changes
     )
@@ -254,12 +259,17 @@ class InvalidTokenAccepted(Probe):
                     (VariantKind.WRONG_SCHEME_WORD, f"Token {_filler(op, 2)}"),
                 ):
                     headers = (*base.headers, ("Authorization", value))
-                    variants.append(_custom(base, self.code, Variant(kind), headers=headers))
+                    variants.append(
+                        _custom(base, self.code, Variant(kind), headers=headers, credential=value)
+                    )
             elif scheme.type == "http" and scheme.scheme == "basic":
                 pair = base64.b64encode(f"{_filler(op, 4)}:not-the-password".encode()).decode()
-                headers = (*base.headers, ("Authorization", f"Basic {pair}"))
+                value = f"Basic {pair}"
+                headers = (*base.headers, ("Authorization", value))
                 wrong_pair = Variant(VariantKind.WRONG_BASIC_PAIR)
-                variants.append(_custom(base, self.code, wrong_pair, headers=headers))
+                variants.append(
+                    _custom(base, self.code, wrong_pair, headers=headers, credential=value)
+                )
             elif scheme.type == "apiKey" and scheme.param_name:
                 variants.append(self._api_key(base, scheme, _filler(op, 3)))
         yield from variants[:3]
@@ -269,12 +279,13 @@ class InvalidTokenAccepted(Probe):
         random_key = Variant(VariantKind.RANDOM_API_KEY)
         if scheme.param_location == "query":
             query = (*base.query, (scheme.param_name, value))
-            return _custom(base, self.code, random_key, query=query)
+            return _custom(base, self.code, random_key, query=query, credential=value)
         if scheme.param_location == "cookie":
             header = ("Cookie", f"{scheme.param_name}={value}")
-            return _custom(base, self.code, random_key, headers=(*base.headers, header))
+            headers = (*base.headers, header)
+            return _custom(base, self.code, random_key, headers=headers, credential=value)
         headers = (*base.headers, (scheme.param_name, value))
-        return _custom(base, self.code, random_key, headers=headers)
+        return _custom(base, self.code, random_key, headers=headers, credential=value)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
@@ -364,14 +375,132 @@ class TokenInQueryAccepted(Probe):
             return
         for name in _QUERY_NAMES:
             moved = Variant(VariantKind.TOKEN_IN_QUERY, name)
-            yield _custom(
-                ctx.baseline, self.code, moved, query=(*ctx.baseline.query, (name, value))
-            )
+            query = (*ctx.baseline.query, (name, value))
+            yield _custom(ctx.baseline, self.code, moved, query=query, credential=value)
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
         return _accepted_findings(self, op, ctx, exchanges, "its credential in the query string")
+
+
+# --------------------------------------------------------------------------- SD217
+
+_BEARER_COOKIES = ("access_token", "token", "jwt", "auth")
+"""Where real apps look for a bearer token when the header is absent (``request.cookies.get(
+"access_token")``, ``cookies.jwt`` ...): one request each."""
+_KEY_COOKIES = ("api_key",)
+"""Besides the scheme's own name, where apps look for an API key in cookies."""
+
+
+def _header_credential(
+    schemes: Sequence[SecurityScheme], creds: Credentials
+) -> tuple[str, tuple[str, ...]] | None:
+    """(the user's credential, the cookie names to try) for the first scheme of the operation
+    whose credential travels in a header: a bearer token, or an API key declared in a header.
+    Undeclared schemes: the bearer token."""
+    if not schemes:
+        token = creds.bearer_token
+        return (token, _BEARER_COOKIES) if token else None
+    for scheme in schemes:
+        if scheme.takes_bearer and creds.bearer_token:
+            return creds.bearer_token, _BEARER_COOKIES
+        if scheme.type == "apiKey" and scheme.param_location == "header" and scheme.param_name:
+            key = _api_key([scheme], creds.headers)
+            if key:
+                return key, (scheme.param_name, *_KEY_COOKIES)
+    return None
+
+
+def _declared_cookies(api: ApiModel, op: Operation) -> set[str]:
+    """Cookie names the document itself declares: apiKey schemes ``in: cookie`` anywhere, and
+    the operation's cookie parameters (lower case)."""
+    names = {
+        s.param_name.lower()
+        for s in api.security_schemes.values()
+        if s.type == "apiKey" and s.param_location == "cookie" and s.param_name
+    }
+    return names | {p.name.lower() for p in op.parameters if p.location == "cookie"}
+
+
+def _cookie_auth_declared(api: ApiModel, op: Operation) -> bool:
+    """Some security alternative of ``op`` is an API key in a cookie: the document accepts
+    cookie authentication there by design."""
+    return any(
+        (scheme := api.security_schemes.get(name)) is not None
+        and scheme.type == "apiKey"
+        and scheme.param_location == "cookie"
+        for alt in op.security
+        for name, _ in alt
+    )
+
+
+def _with_cookie(
+    headers: Sequence[tuple[str, str]], name: str, value: str
+) -> tuple[tuple[str, str], ...]:
+    """``headers`` with the cookie ``name=value`` added (to the existing Cookie header, if any)."""
+    pair = f"{name}={value}"
+    for i, (header, line) in enumerate(headers):
+        if header.lower() == "cookie":
+            return (*headers[:i], (header, f"{line}; {pair}"), *headers[i + 1 :])
+    return (*headers, ("Cookie", pair))
+
+
+class CredentialInCookieAccepted(Probe):
+    """SD217 auth.credential-in-cookie-accepted: the header credential also works as a cookie.
+
+    **Promise.** The scheme puts the credential in a header (``Authorization`` or an API-key
+    header), which a browser never adds by itself. A server that also reads it from a cookie
+    lets any page the victim visits make authenticated requests: cross-site request forgery.
+
+    **Probe.** After a 2xx baseline, the user's own credential for the operation's scheme is
+    moved from its header into a cookie of the same value, with no header, one request per
+    cookie name: ``access_token``, ``token``, ``jwt`` and ``auth`` for a bearer token; the
+    scheme's own name and ``api_key`` for an API key declared in a header. Only to the base
+    URL's own origin, never over plain HTTP.
+
+    **Breach.** A variant answers 2xx (JSON when the baseline was JSON). The key is the cookie
+    name.
+
+    **Quiet when.** The baseline failed; the operation answers without any credential (SD201);
+    the document itself declares the cookie: an apiKey scheme ``in: cookie`` of that name, a
+    cookie parameter of that name, or a cookie scheme among the operation's own alternatives;
+    the credential travels in the query; all variants are refused.
+
+    **Remediation.** Read the credential only from the header the document declares; in Flask,
+    never fall back to ``request.cookies.get("access_token")``. Cookie sessions need CSRF
+    tokens and ``SameSite``, and must be declared as such.
+    """
+
+    code = "SD217"
+    variants = frozenset({VariantKind.CREDENTIAL_IN_COOKIE})
+    plan_after = frozenset({VariantKind.NO_CREDENTIALS})  # credential_matters reads it
+    remediation = (
+        "Accept the credential only where the document declares it (the Authorization or API "
+        'key header); remove fallbacks such as request.cookies.get("access_token"). If cookie '
+        "authentication is wanted, declare it and protect it with CSRF tokens and SameSite."
+    )
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        if not ctx.credential_matters(op) or ctx.baseline is None:
+            return
+        if _cookie_auth_declared(ctx.api, op):
+            return
+        found = _header_credential(_schemes(ctx.api, op), ctx.options.auth.credentials)
+        if found is None:
+            return
+        value, names = found
+        declared = _declared_cookies(ctx.api, op)
+        for name in dict.fromkeys(names):
+            if name.lower() not in declared:
+                headers = _with_cookie(ctx.baseline.headers, name, value)
+                moved = Variant(VariantKind.CREDENTIAL_IN_COOKIE, name)
+                yield _custom(ctx.baseline, self.code, moved, headers=headers, credential=value)
+
+    def judge(
+        self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
+    ) -> Iterable[Finding]:
+        return _accepted_findings(self, op, ctx, exchanges, "its credential in a cookie")
 
 
 # --------------------------------------------------------------------------- SD208
@@ -643,20 +772,97 @@ class ScopeNotEnforced(Probe):
 
 # --------------------------------------------------------------------------- SD212
 
-_ID_NAME = re.compile(r"(^|_)(id|uuid)$|[a-z0-9](Id|Uuid)$")
 
-
-def _identifying(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(id fields, personal/secret fields) at the top level of an object body."""
+def _ids(body: Any) -> dict[str, Any]:
+    """The identifying fields (``id``, ``slug``, ``orderNumber``, ``username`` ...) at the top
+    level of an object."""
     if not isinstance(body, Mapping):
-        return {}, {}
-    ids = {
+        return {}
+    return {
         k: v
         for k, v in body.items()
-        if _ID_NAME.search(k) and isinstance(v, (str, int)) and not isinstance(v, bool)
+        if isinstance(k, str)
+        and _ID_FIELD.search(k)
+        and isinstance(v, (str, int))
+        and not isinstance(v, bool)
     }
-    personal = {k: v for k, v in body.items() if classify_field(k, v) is not None}
-    return ids, personal
+
+
+_ID_FIELD = re.compile(
+    r"(^|[_-])(id|uuid|guid|slug|number|code|username|email|sku)$"
+    r"|[a-z0-9](Id|ID|Uuid|Guid|Slug|Number|Code|Username|Email|Sku)$"
+)
+"""Names of fields that identify an object: ``id``, ``order_number``, ``orderNumber``, ``slug``."""
+
+
+def _substantial(body: Any) -> bool:
+    """A body that can identify an object: a non-empty object or list (``{}``, ``[]``, a bare
+    ``true`` or ``"ok"`` look the same for every object)."""
+    return isinstance(body, (Mapping, list)) and bool(body)
+
+
+def carries_object(body_a: Any, body_b: Any) -> bool:
+    """B's answer carries A's object: the same identifying values as A's answer (every item's,
+    for a list), or, where A's answer has none, the very same body."""
+    if not _substantial(body_a) or not _substantial(body_b):
+        return False
+    if isinstance(body_a, Mapping) and isinstance(body_b, Mapping):
+        ids = _ids(body_a)
+        if ids:
+            return all(body_b.get(k) == v for k, v in ids.items())
+    elif isinstance(body_a, list) and isinstance(body_b, list):
+        keys_a = [_ids(item) for item in body_a]
+        if all(keys_a):
+            keys_b = [_ids(item) for item in body_b]
+            return all(key in keys_b for key in keys_a)
+    return bool(body_a == body_b)
+
+
+def personal_values(body: Any) -> dict[str, Any]:
+    """``{"$.email": value}``: the personal or secret values at the top level of an object, or
+    of the items of a list (``$[0].street``)."""
+    found: dict[str, Any] = {}
+    items = list(enumerate(body[:20])) if isinstance(body, list) else [(None, body)]
+    for index, item in items:
+        if not isinstance(item, Mapping):
+            continue
+        prefix = "$" if index is None else f"$[{index}]"
+        for k, v in item.items():
+            if isinstance(v, (str, int)) and not isinstance(v, bool) and classify_field(k, v):
+                found[f"{prefix}.{k}"] = v
+    return found
+
+
+def shown_to_b(listing: Listing) -> bool:
+    """B's own answer to the operation that revealed the value (2xx JSON, whole) shows it too:
+    an object both identities legitimately see."""
+    answer = listing.answer_b
+    if answer is None or not answer.ok or not answer.is_json or answer.truncated:
+        return False
+    body = answer.json()
+    return body is not None and str(listing.value) in _scalars(body)
+
+
+def ownership(listing: Listing) -> str | None:
+    """Why the value names one of A's own objects, as evidence; None when nothing says so."""
+    shown = _shown(listing.param, listing.value)
+    if listing.operation == ORIGIN_TOKEN:
+        return f"A's token claims carry {listing.param}={shown} and B's do not"
+    if listing.operation == ORIGIN_PARAM:
+        return f"the user named {listing.param}={shown} as one of A's objects (--param)"
+    if listing.within is not None:
+        name, value, how = listing.within
+        source = "A's token" if how == ORIGIN_TOKEN else "--param"
+        return (
+            f"A's {listing.operation} for A's own {name}={_shown(name, value)} (from {source}) "
+            f"listed {listing.param}={shown}"
+        )
+    answer = listing.answer_b
+    if answer is None or not answer.ok or not answer.is_json or answer.truncated:
+        return None
+    if answer.json() is None or shown_to_b(listing):
+        return None
+    return f"B's own {listing.operation} ({answer.status}) did not list {listing.param}={shown}"
 
 
 def _scalars(body: Any) -> set[str]:
@@ -674,36 +880,31 @@ def _scalars(body: Any) -> set[str]:
     return found
 
 
-def _unlisted_for_b(listing: Listing) -> bool:
-    """B's own listing answered (2xx JSON, whole) and does not show the value: the object
-    that A's listing revealed is not one B can see as its own or as shared."""
-    answer = listing.answer_b
-    if not answer.ok or not answer.is_json or answer.truncated:
-        return False
-    body = answer.json()
-    return body is not None and str(listing.value) not in _scalars(body)
-
-
 class BrokenObjectLevelAuthorization(Probe):
     """SD212 auth.bola: identity B is served identity A's object.
 
-    **Promise.** A secured item operation (a path parameter names the object) returns an
-    object only to the caller allowed to see it.
+    **Promise.** A secured operation that names an object (a path parameter, or a query
+    parameter named like an identifier) returns it only to the caller allowed to see it.
 
-    **Probe.** The baseline request, whose path ids were harvested from identity A's own
-    responses, is sent again with identity B's credentials (``--token-b``/``--header-b``).
-    To tell A's own objects from shared ones, the engine also asks each secured listing whose
-    items gave a path id (``GET /orders`` for ``GET /orders/{order_id}``) once more as B: one
-    extra safe request per such listing, only when B is given.
+    **Probe.** The baseline request, whose identifiers come from identity A (harvested from
+    A's answers, read from A's token claims, or named by the user with ``--param``), is sent
+    again with identity B's credentials (``--token-b``/``--header-b``). To tell A's own objects
+    from shared ones, the engine also asks each secured operation whose answer to A showed an
+    identifier (``GET /orders`` for ``GET /orders/{order_id}``, ``GET /me`` for
+    ``GET /documents/{slug}``) once more as B: one extra safe request per such operation, only
+    when B is given.
 
-    **Breach.** B gets 2xx JSON carrying A's object (the same id values as A's answer), and the
-    object is A's own: it carries one of A's personal or secret values (e-mail, phone, key
-    ...), or A's listing showed its id while B's own listing (2xx JSON) does not.
+    **Breach.** B gets 2xx JSON carrying A's object: an object with the same identifying
+    values as A's answer (``id``, ``slug``, ``number`` ...), a list with A's items, or, where
+    there are no identifiers, the very same body; and the object is A's own: it carries one of
+    A's personal or secret values, or its identifier came from A's token claims (B's do not
+    carry it), from the user's ``--param``, or from an answer to A that B's own answer to the
+    same operation does not repeat.
 
-    **Quiet when.** B is not given or equals A; the operation is open (public by spec) or has
-    no path parameter; the baseline failed; B gets 403/404 or another object; the object is
-    shared: it carries no personal value and B's listing shows it too, or B's listing failed,
-    or no listing revealed its id (a catalogue entry looks the same to everyone).
+    **Quiet when.** B is not given, equals A, or is the same principal (both tokens name the
+    same ``sub``/``user_id``); the operation is open (public by spec) or names no object; the
+    baseline failed; B gets 403/404 or another object; the object is shared: B's own answer
+    shows its identifier too; nothing says whose it is (an id from nowhere, a mere reference).
 
     **Remediation.** Scope every lookup to the caller: ``Order.query.filter_by(id=order_id,
     owner_id=current_user.id)`` and answer 404 when nothing matches.
@@ -727,7 +928,7 @@ class BrokenObjectLevelAuthorization(Probe):
         return (
             op.secured
             and "b" in ctx.options.identities
-            and any(p.location == "path" for p in op.parameters)
+            and (any(p.location == "path" for p in op.parameters) or bool(ctx.listings))
             and ctx.baseline_ok
             and ctx.baseline_exchange is not None
             and ctx.baseline_exchange.is_json
@@ -739,37 +940,38 @@ class BrokenObjectLevelAuthorization(Probe):
         if not self._applies(op, ctx):
             return
         assert ctx.baseline_exchange is not None
-        ids, personal = _identifying(ctx.baseline_exchange.json())
-        unlisted = [listing for listing in ctx.listings if _unlisted_for_b(listing)]
+        body_a = ctx.baseline_exchange.json()
+        if any(shown_to_b(listing) for listing in ctx.listings):
+            return  # both identities see it: shared
+        personal = personal_values(body_a)
+        owned = [why for listing in ctx.listings if (why := ownership(listing)) is not None]
         for ex in exchanges:
-            body = ex.json() if accepted(ctx, ex) else None
-            if not isinstance(body, Mapping) or any(body.get(k) != v for k, v in ids.items()):
+            body_b = ex.json() if accepted(ctx, ex) else None
+            if not carries_object(body_a, body_b):
                 continue
-            shared = sorted(k for k, v in personal.items() if body.get(k) == v)
+            what = "list" if isinstance(body_a, list) else "object"
+            mine = personal_values(body_b)
+            shared = sorted(k for k, v in personal.items() if mine.get(k) == v)
             if shared:
-                proof = ", ".join(f"$.{k} = {mask_value(personal[k])}" for k in shared)
+                proof = ", ".join(f"{k} = {mask_value(personal[k])}" for k in shared)
                 yield self.finding(
-                    f"{op.key} served identity A's object to identity B ({ex.status}); "
-                    f"it carries A's {', '.join(shared)}",
+                    f"{op.key} served identity A's {what} to identity B ({ex.status}); "
+                    f"it carries A's {', '.join(k.rsplit('.', 1)[-1] for k in shared)}",
                     evidence=evidence(ex, proof),
                     confidence=Confidence.FIRM,
                 )
-            elif ids and unlisted:
-                facts = "; ".join(
-                    f"B's own {u.operation} ({u.answer_b.status}) did not list "
-                    f"{u.param}={_shown(u.param, u.value)}"
-                    for u in unlisted
-                )
+            elif owned:
                 yield self.finding(
-                    f"{op.key} served identity A's object to identity B ({ex.status}); "
-                    f"A's listing revealed it and B's does not",
-                    evidence=evidence(ex, f"{facts}, yet {op.key} served it to B: {ex.status}"),
+                    f"{op.key} served identity A's {what} to identity B ({ex.status})",
+                    evidence=evidence(
+                        ex, f"{'; '.join(owned)}, yet {op.key} served it to B: {ex.status}"
+                    ),
                     confidence=Confidence.FIRM,
                 )
 
 
 def _shown(name: str, value: str | int) -> str:
-    """A path id as evidence shows it: masked when it is itself personal or secret."""
+    """An identifier as evidence shows it: masked when it is itself personal or secret."""
     return mask_value(value) if classify_field(name, value) is not None else str(value)
 
 
@@ -886,4 +1088,5 @@ PROBES: tuple[type[Probe], ...] = (
     ScopeNotEnforced,
     BrokenObjectLevelAuthorization,
     WeakIssuedToken,
+    CredentialInCookieAccepted,
 )

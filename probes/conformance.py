@@ -8,6 +8,7 @@ canary-credential request of SD404.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 
 from specdiff.config import origin
@@ -22,7 +23,7 @@ from specdiff.model import (
     Severity,
 )
 from specdiff.mutate import MALFORMED_JSON, canary_plan, mutations, provocations
-from specdiff.probe import Probe, ProbeContext, evidence, snippet
+from specdiff.probe import Probe, ProbeContext, body_snippet, evidence, snippet
 from specdiff.safety import absent_id
 from specdiff.variant import PROVOCATIONS, Variant, VariantKind
 
@@ -43,6 +44,44 @@ def _provocations(op: Operation, ctx: ProbeContext, code: str) -> list[PlannedRe
     return provocations(op, ctx.baseline, unsafe=ctx.options.unsafe, probe=code)
 
 
+_HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+
+
+def _only_lists_methods(ex: Exchange) -> bool:
+    """An OPTIONS answer that says which methods exist and nothing else: empty, or a body
+    that is a list of method names (Express answers ``GET,HEAD``), as text or a JSON array."""
+    text = ex.text.strip()
+    if not text:
+        return True
+    value = ex.json() if ex.is_json else None
+    words = (
+        [str(v) for v in value]
+        if isinstance(value, list)
+        else [w for w in re.split(r"[\s,]+", text) if w]
+    )
+    return bool(words) and all(w.upper() in _HTTP_METHODS for w in words)
+
+
+def _segments_match(template: str, path: str) -> bool:
+    """``path`` (concrete) is one the server may route to ``template``: same number of
+    segments, each equal or a whole ``{parameter}`` of the template."""
+    ours, theirs = path.strip("/").split("/"), template.strip("/").split("/")
+    return len(ours) == len(theirs) and all(
+        t == o or (t.startswith("{") and t.endswith("}")) for t, o in zip(theirs, ours, strict=True)
+    )
+
+
+def _routed_elsewhere(ctx: ProbeContext, op: Operation, path: str, method: str) -> bool:
+    """Another documented path template declares ``method`` and matches ``path``
+    (``DELETE /users/login`` is ``DELETE /users/{id}``): that operation answers, by design."""
+    return any(
+        other.method == method and other.path != op.path and _segments_match(other.path, path)
+        for other in ctx.api.operations
+    )
+
+
 class UndocumentedMethodAccepted(Probe):
     """SD501 conformance.undocumented-method-accepted: a path answers a method it does not declare.
 
@@ -56,11 +95,15 @@ class UndocumentedMethodAccepted(Probe):
     object that certainly does not exist (a huge integer, a UUID no server issued), PUT and
     PATCH with a body that cannot be parsed (truncated JSON): nothing can be written or removed.
     A path without parameters gets PUT and PATCH only with ``--unsafe``, and no DELETE.
+    A method that another documented template declares for the same concrete path
+    (``DELETE /users/login`` is routed to ``DELETE /users/{id}``) is not asked: that operation
+    answers it, and its own rules judge it.
 
     **Breach.** A 2xx answer (TRACE: the request echo that enables cross-site tracing).
 
-    **Quiet when.** 405/404/401/403 or any non-2xx; an OPTIONS answer without a body (the normal
-    automatic answer listing ``Allow`` methods, CORS preflights).
+    **Quiet when.** 405/404/401/403 or any non-2xx; an OPTIONS answer that only lists methods
+    (empty, an ``Allow`` header, or a body such as Express's automatic ``GET,HEAD``; CORS
+    preflights); a method some documented template routes that path to.
 
     **Remediation.** Register only the documented methods (Flask: ``methods=["GET"]``), disable
     TRACE at the server or proxy, and remove leftover handlers.
@@ -92,19 +135,22 @@ class UndocumentedMethodAccepted(Probe):
             if method in declared:
                 continue
             if method in ("OPTIONS", "TRACE"):
-                yield dataclasses.replace(base, method=method, headers=accept)
+                path = base.path
             elif absent is None and (method == "DELETE" or not ctx.options.unsafe):
                 continue
-            elif method == "DELETE" and absent is not None:
-                yield dataclasses.replace(base, method=method, path=absent, headers=accept)
             else:
+                path = absent or base.path
+            if _routed_elsewhere(ctx, op, path, method):
+                continue
+            if method in ("OPTIONS", "TRACE"):
+                yield dataclasses.replace(base, method=method, headers=accept)
+            elif method == "DELETE":
+                yield dataclasses.replace(base, method=method, path=path, headers=accept)
+            else:
+                # anonymous, and a body no parser can turn into data: nothing can change
                 headers = (*accept, ("Content-Type", "application/json"))
                 yield dataclasses.replace(
-                    base,
-                    method=method,
-                    path=absent or base.path,
-                    headers=headers,
-                    body=MALFORMED_JSON,
+                    base, method=method, path=path, headers=headers, body=MALFORMED_JSON
                 )
 
     def judge(
@@ -112,7 +158,7 @@ class UndocumentedMethodAccepted(Probe):
     ) -> Iterable[Finding]:
         for ex in exchanges:
             method = ex.request.method
-            if not ex.ok or (method == "OPTIONS" and not ex.body.strip()):
+            if not ex.ok or (method == "OPTIONS" and _only_lists_methods(ex)):
                 continue
             yield dataclasses.replace(
                 self.finding(
@@ -230,8 +276,9 @@ class InvalidInputAccepted(Probe):
             yield self.finding(
                 f"{op.key} accepted ({ex.status}) a request with {mutation.kind} "
                 f"in {mutation.target}",
-                key=mutation.target,
-                evidence=evidence(ex, snippet(ex.text, 200)),
+                key=mutation.key,
+                # an invalid request may be answered with anything, a secret too: masked
+                evidence=evidence(ex, body_snippet(ex, 200)),
             )
 
 

@@ -9,6 +9,7 @@ masked in evidence, since they work as credentials.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
@@ -21,6 +22,7 @@ from specdiff.jwtkit import (
     flipped_signature,
     forged_payload,
     hs256_with_public_key,
+    in_wordlist,
     jwk_injected,
     kid_injected,
     parse_jwt,
@@ -46,6 +48,7 @@ from specdiff.probe import (
     accepted,
     body_snippet,
     evidence,
+    snippet,
 )
 from specdiff.redact import MASK, mask_value
 from specdiff.variant import MADE_UP_CREDENTIALS, Variant, VariantKind
@@ -59,6 +62,7 @@ __all__ = [
     "SensitiveJwtClaims",
     "UnsignedJwtAccepted",
     "WeakJwtSecret",
+    "forgery",
 ]
 
 _REGISTERED_CLAIMS = frozenset({"iss", "aud", "exp", "nbf", "iat", "jti", "scope", "scp"})
@@ -85,8 +89,27 @@ def _with_token(ctx: ProbeContext, probe: str, variant: Variant, token: str) -> 
         ctx.baseline,
         headers=(*ctx.baseline.headers, ("Authorization", f"Bearer {token}")),
         auth=AuthMode.CUSTOM,
+        credential=token,
         probe=probe,
         variant=variant,
+    )
+
+
+def forgery(token: str, how: str) -> str:
+    """What a forged JWT was, without the token: its decoded header and claims (personal or
+    secret claim values masked) and how it was made. A forgery the API accepts is a working
+    credential; evidence describes it and never carries it."""
+    parsed = parse_jwt(token)
+    if parsed is None:
+        return f"forged credential ({how}), withheld"
+    claims = {
+        name: mask_value(value) if classify_field(name, value) is not None else value
+        for name, value in parsed.claims.items()
+    }
+    header = snippet(json.dumps(parsed.header, sort_keys=True), 300)
+    return (
+        f"forged JWT ({how}), withheld: header {header}, "
+        f"claims {snippet(json.dumps(claims, sort_keys=True), 400)}"
     )
 
 
@@ -143,9 +166,10 @@ class _JwtVariantProbe(Probe):
         for ex in exchanges:
             if not accepted(ctx, ex):
                 continue
-            ev = evidence(ex, body_snippet(ex, 300))
+            sent = dict(ex.sent_headers).get("Authorization", "").removeprefix("Bearer ")
+            how = f"{self.what}: {ex.request.purpose}"
+            ev = evidence(ex, f"{forgery(sent, how)}\n{body_snippet(ex, 300)}")
             if self.masks_tokens:
-                sent = dict(ex.sent_headers).get("Authorization", "").removeprefix("Bearer ")
                 ev = _masked(ev, [sent])
             yield self.finding(
                 f"{op.key} answered {ex.status} to {self.what} ({ex.request.purpose})",
@@ -375,17 +399,24 @@ def _scheme_location(api: ApiModel) -> Location | None:
 
 
 class WeakJwtSecret(Probe):
-    """SD206 auth.weak-jwt-secret: the user's JWT is signed with a well-known secret.
+    """SD206 auth.weak-jwt-secret: the user's JWT is signed with a publicly known secret.
 
     **Promise.** HMAC-signed tokens are only as strong as their secret.
 
-    **Probe.** Offline, no request: the user's HS256/384/512 JWT is verified against a built-in
-    list of secrets from tutorials, framework defaults and real projects (``your_jwt_secret_key``,
-    ``secret``, ``changeme``, ``your-256-bit-secret`` ...). Reported once per run.
+    **Probe.** Offline, no request: the user's HS256/384/512 JWT is verified against the public
+    wordlist attackers try first (52,731 secrets: tutorial and framework defaults, SecLists'
+    scraped JWT secrets, the secret keys of Flask-Unsign-Wordlist found in public code, and case
+    variants of the most common; ``specdiff/wordlists/NOTICE.md``), one HMAC of the token's
+    signing input per secret (0.1-0.2 s of CPU, ``bench/jwt_wordlist.py``). The ``--jwt-secret``
+    the user passed is looked up in the same list. Reported once per run.
 
-    **Breach.** One of them verifies the signature: anyone can mint tokens for any user.
+    **Breach.** A listed secret verifies the token's signature: anyone can mint tokens for any
+    user. Or the ``--jwt-secret`` itself is a listed secret (key ``--jwt-secret``), even when no
+    token shows it (an RS256 token, an opaque one, none at all).
 
-    **Quiet when.** The credential is not a JWT, or not HMAC-signed, or none verifies it.
+    **Quiet when.** The credential is not an HS* JWT or no listed secret verifies it, and no
+    ``--jwt-secret`` was passed or it is not in the list; the token already showed the secret
+    (one finding, not two).
 
     **Remediation.** Rotate to a random secret of at least 32 bytes
     (``secrets.token_urlsafe(32)``) kept out of the code, or sign with an asymmetric key.
@@ -401,14 +432,23 @@ class WeakJwtSecret(Probe):
     def check_credentials(self, api: ApiModel, options: ProbeOptions) -> Iterable[Finding]:
         token = _user_jwt(options)
         found = weak_secret(token) if token is not None else None
-        if found is None:
+        if found is not None and token is not None:
+            yield self.finding(
+                f"the user's {token.alg} JWT verifies with a publicly known secret "
+                f"({len(found)} characters, in specdiff's wordlist of JWT secrets)",
+                location=_scheme_location(api),
+                evidence=Evidence(snippet=f"secret: {mask_value(found)}"),
+            )
             return
-        yield self.finding(
-            f"the user's {token.alg if token else ''} JWT verifies with a well-known secret "
-            f"({len(found)} characters, in specdiff's list of common secrets)",
-            location=_scheme_location(api),
-            evidence=Evidence(snippet=f"secret: {mask_value(found)}"),
-        )
+        given = options.auth.jwt_secret
+        if given and in_wordlist(given):
+            yield self.finding(
+                f"the signing secret passed with --jwt-secret ({len(given)} characters) is a "
+                "publicly known secret, in specdiff's wordlist of JWT secrets",
+                key="--jwt-secret",
+                location=_scheme_location(api),
+                evidence=Evidence(snippet=f"--jwt-secret: {mask_value(given)}"),
+            )
 
 
 class SensitiveJwtClaims(Probe):

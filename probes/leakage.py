@@ -113,7 +113,9 @@ class DebuggerExposed(Probe):
     **Breach.** A body carrying the markers of Werkzeug's debugger or console (``__debugger__``
     with ``EVALEX``/``CONSOLE_MODE``), Django's technical 500/404 page (``DEBUG = True``), the
     Express errorhandler page, Rails' exception page or web console, Spring's H2 console or
-    Whitelabel page with a trace, Whoops/Ignition.
+    Whitelabel page with a trace, Whoops/Ignition, Symfony's debug exception page, ASP.NET
+    Core's developer exception page. Each marker was checked on the page the framework really
+    sends (``tests/fixtures/frameworks``).
 
     **Quiet when.** None of these markers is present; nothing specdiff sends contains them, so
     reflection cannot fake one.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from specdiff.model import Severity
 
-__all__ = ["CATALOGUE", "Rule", "rule"]
+__all__ = ["CATALOGUE", "FAMILY_TITLES", "Rule", "family_of", "rule"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,7 @@ _RULES = (
         Severity.CRITICAL,
         1391,
         "API2:2023",
-        "The user's HS256/384/512 JWT verifies offline against a built-in list of common secrets (e.g. `secret`, `changeme`, `your_jwt_secret_key`). No request needed.",
+        "The user's HS256/384/512 JWT verifies offline against a known secret: the public JWT-secret wordlists attackers use (thousands of entries: `secret`, `random`, `SuperSecret`, `your_jwt_secret_key` ...), or the `--jwt-secret` the user passed is itself in such a list. No request needed.",
     ),
     Rule(
         "SD207",
@@ -217,6 +217,15 @@ _RULES = (
         327,
         "API2:2023",
         "An RS/ES-signed JWT re-signed with HS256 using the server's public key (from the spec's OpenID Connect discovery / JWKS, or `--jwks`) is accepted.",
+    ),
+    Rule(
+        "SD217",
+        "auth.credential-in-cookie-accepted",
+        "Header credential accepted from a cookie",
+        Severity.MEDIUM,
+        352,
+        "API2:2023",
+        "A credential that the document declares in a header (bearer token, API key) is also accepted from a cookie of the same value: a browser then sends it by itself, so every such operation is open to cross-site request forgery. Differential against the baseline; quiet where the document itself declares the cookie.",
     ),
     Rule(
         "SD301",
@@ -378,7 +387,7 @@ _RULES = (
         Severity.MEDIUM,
         749,
         "API5:2023",
-        "A method that a documented path does not declare answers 2xx (instead of 405/404). Probed with safe methods, or unsafe ones only with an invalid body.",
+        "A method that a documented path does not declare answers 2xx (instead of 405/404). Probed with safe methods, or unsafe ones only anonymously with an invalid body (never an authenticated destructive method, even with `--unsafe`). Quiet on an OPTIONS answer that only lists methods (`Allow`, or a body such as `GET,HEAD`), and on a concrete path that the server routes to a documented templated operation.",
     ),
     Rule(
         "SD502",
@@ -424,3 +433,20 @@ CATALOGUE: dict[str, Rule] = {r.code: r for r in _RULES}
 def rule(code: str) -> Rule:
     """The catalogue row for ``code``; KeyError for an unknown code."""
     return CATALOGUE[code.upper()]
+
+
+FAMILY_TITLES = {
+    "transport": "SD1xx transport",
+    "auth": "SD2xx authentication and authorization",
+    "exposure": "SD3xx data exposure",
+    "leak": "SD4xx leakage",
+    "conformance": "SD5xx conformance",
+}
+"""The rule families (the first part of a kind), as RULES.md titles them."""
+
+
+def family_of(code: str, kind: str = "") -> str:
+    """The rule family: the part of the kind before the dot (``auth`` for SD201); ``kind`` is
+    used for codes outside the catalogue (a third-party probe's)."""
+    cat = CATALOGUE.get(code)
+    return (cat.kind if cat else kind).split(".", 1)[0] or "other"

@@ -8,15 +8,19 @@ unreachable, or the run incomplete (unless ``--allow-incomplete``).
 from __future__ import annotations
 
 import inspect
-import os
+import io
+import json
+import re
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from specdiff import __version__
 from specdiff.catalogue import CATALOGUE
@@ -29,6 +33,7 @@ from specdiff.config import (
     parse_pair,
     parse_path_list,
     parse_shard,
+    secret_option,
 )
 from specdiff.errors import ConfigError, SpecdiffError, TargetUnreachable
 from specdiff.model import Report, Severity
@@ -41,11 +46,67 @@ from specdiff.suppress import (
 
 __all__ = ["app", "main"]
 
+_CONTEXT = {"help_option_names": ["-h", "--help"]}
+"""``-h`` is ``--help``, on every command."""
+
+
+_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "bool": "BOOLEAN"}
+_BRACED = re.compile(r"\{([^{}]+)\}")
+_TYPED = re.compile(r"<(?:list\[)?([^<>\[\]]+)\]?>")
+
+
+def _click_metavar(match: re.Match[str]) -> str:
+    """typer's ``<str>``, ``<list[Path]>``, ``<list[text|json]>`` as click prints them:
+    ``TEXT``, ``PATH``, ``[text|json]``."""
+    inner = match.group(1)
+    return f"[{inner}]" if "|" in inner else _TYPE_NAMES.get(inner.lower(), inner.upper())
+
+
+def _format_params(command: Any, ctx: Any, formatter: Any) -> None:
+    """The Arguments and Options sections with click's names for types (``TEXT``, ``PATH``)."""
+    args, opts = [], []
+    for param in command.get_params(ctx):
+        record = param.get_help_record(ctx)
+        if record is None:
+            continue
+        name, text = record
+        if param.param_type_name == "argument":
+            args.append((_TYPED.sub("", name).strip().upper(), text))
+        else:
+            opts.append((_TYPED.sub(_click_metavar, name), text))
+    for title, rows in (("Arguments", args), ("Options", opts)):
+        if rows:
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
+
+class _Command(TyperCommand):
+    """typer's command with the help of click's ecosystem: ``Usage: specdiff check [OPTIONS]
+    SPEC`` and ``--base-url TEXT`` rather than typer's ``{spec}`` and ``<str>``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [_BRACED.sub(lambda m: m.group(1).upper(), p) for p in pieces]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        _format_params(self, ctx, formatter)
+
+
+class _Group(TyperGroup):
+    """The same help for the command groups (``specdiff``, ``specdiff baseline``)."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        _format_params(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=_CONTEXT,
+    cls=_Group,
     help="Check a running API against the security promises of its OpenAPI document.",
 )
 
@@ -98,15 +159,13 @@ def _root(
     ] = None,
 ) -> None:
     """specdiff: where the running API breaks its document's security promises."""
-    from specdiff.config_file import find_config
-
-    path = config if config is not None else find_config(Path.cwd())
-    if path is None:
-        return
-    from specdiff.config_file import load_config
+    from specdiff.config_file import find_config, load_config
 
     commands = {name: ctx.command.commands[name] for name in _CONFIGURED}  # type: ignore[attr-defined]
     try:
+        path = config if config is not None else find_config(Path.cwd())
+        if path is None:
+            return
         loaded = load_config(path, commands)
     except ConfigError as exc:
         if config is not None:
@@ -125,14 +184,18 @@ _CONFIGURED = ("check", "lint")
 def _command_config(ctx: typer.Context, value: Path | None) -> None:
     """``--config`` after the command name: that file replaces the one the root found.
 
-    Eager, so it runs before click looks up the defaults of the command's other options."""
+    Eager, so it runs before click looks up the defaults of the command's other options, and
+    runs when the option is absent too: then a broken file that the root found says so here,
+    in one line, before a missing argument that the file was meant to give hides it."""
     from specdiff.config_file import load_config
 
     if value is None:
+        if isinstance(ctx.obj, ConfigError):
+            _fail(str(ctx.obj), 2)
         return
     name = ctx.info_name or ""
     try:
-        loaded = load_config(value, {name: ctx.command})  # type: ignore[dict-item]  # typer bundles its own click
+        loaded = load_config(value, {name: ctx.command})
     except ConfigError as exc:
         _fail(str(exc), 2)
     ctx.default_map = loaded.default_map[name]
@@ -175,13 +238,23 @@ OutputDirOption = Annotated[
     Path | None,
     typer.Option(help="Write every --format to DIR/specdiff.<ext> (sarif, junit.xml, md, ...)."),
 ]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Text report: every instance of every finding, evidence whole."
+    ),
+]
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Text report: the summary table and the gate line only."),
+]
 FailOnOption = Annotated[
     FailOn,
     typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity."),
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
@@ -206,7 +279,12 @@ def check(
     ] = None,
     header: Annotated[
         list[str] | None,
-        typer.Option("--header", "-H", help="'Name: value' sent with every authenticated request."),
+        typer.Option(
+            "--header",
+            "-H",
+            help="'Name: value' sent with every authenticated request; repeatable.  "
+            "[env var: SPECDIFF_HEADER, one 'Name: value' per line]",
+        ),
     ] = None,
     token: Annotated[
         str | None,
@@ -343,39 +421,46 @@ def check(
         Path | None,
         typer.Option(help="Write every request and response of the run here (HAR 1.2, redacted)."),
     ] = None,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Probe the API at --base-url and report where it breaks SPEC's security promises."""
 
     def build() -> ScanConfig:
         from specdiff.inprocess import IN_PROCESS_URL
 
-        if (base_url is None) == (app_target is None):
+        if base_url is not None and app_target is not None:
+            raise ConfigError(
+                "--app and --base-url exclude each other: --app checks an application in this "
+                "process, --base-url a running server; give one of them"
+            )
+        if base_url is None and app_target is None:
             raise ConfigError("give --base-url URL, or --app module:app for an in-process app")
         headers = [parse_header(h) for h in header or ()]
-        env_header = os.environ.get("SPECDIFF_HEADER")
-        if env_header and not header:
+        env_header = None if header else secret_option(None, "--header", "SPECDIFF_HEADER")
+        if env_header:
             headers += [parse_header(line) for line in env_header.splitlines() if line.strip()]
         return ScanConfig(
             spec=str(spec),
             base_url=base_url or IN_PROCESS_URL,
             http_url=http_url,
             credentials=Credentials.build(
-                token=token,
+                token=secret_option(token, "--token", "SPECDIFF_TOKEN"),
                 headers=tuple(headers),
                 query=tuple(parse_pair(q, "--query") for q in query or ()),
             ),
             credentials_b=Credentials.build(
-                token=token_b,
+                token=secret_option(token_b, "--token-b", "SPECDIFF_TOKEN_B"),
                 headers=tuple(parse_header(h) for h in header_b or ()),
                 identity="B",
             ),
             credentials_low=Credentials.build(
-                token=token_low,
+                token=secret_option(token_low, "--token-low", "SPECDIFF_TOKEN_LOW"),
                 headers=tuple(parse_header(h) for h in header_low or ()),
                 identity="LOW",
             ),
-            jwt_secret=jwt_secret or None,
-            expired_token=expired_token or None,
+            jwt_secret=secret_option(jwt_secret, "--jwt-secret", "SPECDIFF_JWT_SECRET"),
+            expired_token=secret_option(expired_token, "--expired-token", "SPECDIFF_EXPIRED_TOKEN"),
             jwks=load_jwks(str(jwks)) if jwks else (),
             login=parse_login(login, login_body, token_path) if login else None,
             params=tuple(parse_pair(p, "--param") for p in param or ()),
@@ -402,7 +487,7 @@ def check(
 
     if plan:
         _plan(build, debug)
-    _run(build, _Outputs(fmt, output, output_dir), debug, app_target)
+    _run(build, _Outputs(fmt, output, output_dir, verbose, quiet), debug, app_target)
 
 
 def _read_paths(path: Path | None) -> tuple[str, ...]:
@@ -418,7 +503,7 @@ def _read_paths(path: Path | None) -> tuple[str, ...]:
     return parse_path_list(text, str(path))
 
 
-@app.command()
+@app.command(cls=_Command)
 def merge(
     reports: Annotated[
         list[Path], typer.Argument(help="JSON reports (specdiff check --format json).")
@@ -427,6 +512,8 @@ def merge(
     output: OutputOption = None,
     output_dir: OutputDirOption = None,
     fail_on: FailOnOption = FailOn.high,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Merge the JSON reports of sharded runs into one report, rendered in any format."""
     from specdiff.engine import exit_code
@@ -434,15 +521,16 @@ def merge(
     from specdiff.reporters.merge import merge_reports
 
     try:
-        targets = _Outputs(fmt, output, output_dir).targets()
+        outputs = _Outputs(fmt, output, output_dir, verbose, quiet)
+        targets = outputs.targets()
         merged = merge_reports([load_report(path) for path in reports])
     except (ValueError, ConfigError) as exc:
         _fail(str(exc), 2)
-    _emit(merged, targets, str(Path.cwd()))
+    _emit(merged, targets, str(Path.cwd()), detail=outputs.detail)
     raise typer.Exit(exit_code(merged, fail_on.severity()))
 
 
-@app.command()
+@app.command(cls=_Command)
 def lint(
     ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
@@ -462,23 +550,25 @@ def lint(
         bool, typer.Option(help="Fetch http(s) $refs of the document.")
     ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Check SPEC alone, without any request: the static rules, plus notes on the document."""
     _run(
         lambda: ScanConfig(
             spec=str(spec),
-            credentials=Credentials.build(token=token),
+            credentials=Credentials.build(token=secret_option(token, "--token", "SPECDIFF_TOKEN")),
             fail_on=fail_on.severity(),
             allow_remote_refs=allow_remote_refs,
             debug=debug,
             suppress=_file_suppress(ctx),
         ),
-        _Outputs(fmt, output, output_dir),
+        _Outputs(fmt, output, output_dir, verbose, quiet),
         debug,
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def demo(
     hardened: Annotated[
         bool, typer.Option(help="Check the hardened twin (expects no finding).")
@@ -488,6 +578,8 @@ def demo(
     output: OutputOption = None,
     output_dir: OutputDirOption = None,
     fail_on: FailOnOption = FailOn.high,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Start the bundled demo API on loopback (HTTPS + HTTP) and check it."""
     try:
@@ -512,17 +604,43 @@ def demo(
                 unsafe=unsafe,
                 fail_on=fail_on.severity(),
             ),
-            _Outputs(fmt, output, output_dir),
+            _Outputs(fmt, output, output_dir, verbose, quiet),
             debug=False,
         )
 
 
-@app.command()
-def rules() -> None:
+class RulesFormat(str, Enum):
+    """Formats of ``specdiff rules``."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command(cls=_Command)
+def rules(
+    fmt: Annotated[
+        RulesFormat, typer.Option("--format", "-f", help="A table, or JSON for scripts.")
+    ] = RulesFormat.text,
+) -> None:
     """List the rule catalogue: code, kind, default severity, title."""
     from specdiff.probe import load_probes
 
     implemented = {p.code for p in load_probes()}
+    if fmt is RulesFormat.json:
+        doc = [
+            {
+                "code": r.code,
+                "kind": r.kind,
+                "title": r.title,
+                "severity": r.severity.value,
+                "cwe": r.cwe,
+                "owasp": r.owasp,
+                "probed": r.code in implemented,
+            }
+            for r in CATALOGUE.values()
+        ]
+        typer.echo(json.dumps(doc, indent=2))
+        return
     for r in CATALOGUE.values():
         mark = " " if r.code in implemented else "-"
         typer.echo(f"{r.code} {mark} {r.severity.value:<8} {r.kind:<42} {r.title}")
@@ -530,23 +648,44 @@ def rules() -> None:
         typer.echo("\n'-': in the catalogue, not yet probed by this version.")
 
 
-@app.command()
-def explain(code: Annotated[str, typer.Argument(help="A rule code, e.g. SD201.")]) -> None:
+@app.command(cls=_Command)
+def explain(
+    code: Annotated[
+        str,
+        typer.Argument(
+            help="A rule code (SD212) or kind (auth.bola); 'specdiff rules' lists them."
+        ),
+    ],
+) -> None:
     """Print one rule's documentation."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
     from specdiff.probe import load_probes
 
-    r = CATALOGUE.get(code.upper())
+    wanted = code.strip()
+    r = CATALOGUE.get(wanted.upper()) or next(
+        (r for r in CATALOGUE.values() if r.kind == wanted.lower()), None
+    )
     if r is None:
-        _fail(f"unknown rule {code!r}; 'specdiff rules' lists them", 2)
-    typer.echo(f"{r.code} {r.kind} ({r.severity.value}, CWE-{r.cwe or 'n/a'}, OWASP {r.owasp})")
-    typer.echo(r.title)
-    typer.echo("")
+        _fail(f"unknown rule {code!r}; 'specdiff rules' lists the codes and kinds", 2)
     probe = next((p for p in load_probes() if p.code == r.code), None)
     if probe is None:
-        typer.echo(r.breach)
-        typer.echo("\nNot yet probed by this version of specdiff.")
+        doc = f"{r.breach}\n\n*Not yet probed by this version of specdiff.*"
     else:
-        typer.echo(inspect.cleandoc(type(probe).__doc__ or ""))
+        # the docstring's first line repeats code and kind: the heading says them
+        doc = inspect.cleandoc(type(probe).__doc__ or "").split("\n", 1)[-1].strip()
+    page = (
+        f"# {r.code} {r.kind}\n\n"
+        f"{r.title} ({r.severity.value}, CWE-{r.cwe or 'n/a'}, OWASP {r.owasp})\n\n{doc}\n"
+    )
+    buffer = io.StringIO()
+    tty = sys.stdout.isatty()
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100) if tty else 100
+    Console(file=buffer, force_terminal=tty, width=width, highlight=False, emoji=False).print(
+        Markdown(page)
+    )
+    typer.echo("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()))
 
 
 def _display_path(path: Path) -> str:
@@ -560,13 +699,17 @@ def _display_path(path: Path) -> str:
 baseline_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
+    context_settings=_CONTEXT,
+    cls=_Group,
     help="Baselines: accept today's findings so that only new ones fail the build.",
 )
 app.add_typer(baseline_app, name="baseline")
 
 
 @baseline_app.command(
-    "create", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+    "create",
+    cls=_Command,
+    context_settings={**_CONTEXT, "allow_extra_args": True, "ignore_unknown_options": True},
 )
 def baseline_create(
     ctx: typer.Context,
@@ -582,10 +725,7 @@ def baseline_create(
 
     Example: specdiff baseline create openapi.yaml --base-url https://staging -o baseline.json
     """
-    import json
     import tempfile
-
-    import click
 
     if from_report is not None:
         try:
@@ -604,22 +744,19 @@ def baseline_create(
         with tempfile.TemporaryDirectory(prefix="specdiff-baseline-") as tmp:
             report_path = Path(tmp) / "report.json"
             args = [*ctx.args, "--format", "json", "--output", str(report_path)]
-            try:
-                root = ctx.find_root()
-                code = check_command.main(
-                    [*args, "--fail-on", "none"],
-                    "specdiff check",
-                    standalone_mode=False,
-                    default_map={  # the report goes to the temporary file, whatever the file says
-                        k: v
-                        for k, v in (root.default_map or {}).get("check", {}).items()
-                        if k not in ("fmt", "output", "output_dir")
-                    },
-                    obj=root.obj,
-                )
-            except click.ClickException as exc:
-                exc.show()
-                raise typer.Exit(2) from None
+            # a usage error of check's options propagates: typer shows it and exits 2
+            root = ctx.find_root()
+            code = check_command.main(
+                [*args, "--fail-on", "none"],
+                "specdiff check",
+                standalone_mode=False,
+                default_map={  # the report goes to the temporary file, whatever the file says
+                    k: v
+                    for k, v in (root.default_map or {}).get("check", {}).items()
+                    if k not in ("fmt", "output", "output_dir")
+                },
+                obj=root.obj,
+            )
             if code:
                 raise typer.Exit(code)
             doc = json.loads(report_path.read_text(encoding="utf-8"))
@@ -645,10 +782,18 @@ class _Outputs:
         formats: list[OutputFormat] | None,
         outputs: list[Path] | None,
         output_dir: Path | None,
+        verbose: bool = False,
+        quiet: bool = False,
     ) -> None:
         self.formats = list(formats or [OutputFormat.text])
         self.outputs = list(outputs or [])
         self.output_dir = output_dir
+        self.verbose, self.quiet = verbose, quiet
+
+    @property
+    def detail(self) -> Literal["quiet", "normal", "verbose"]:
+        """How much the text report shows (``-q``, default, ``-v``)."""
+        return "verbose" if self.verbose else "quiet" if self.quiet else "normal"
 
     def targets(self) -> list[tuple[OutputFormat, Path | None]]:
         """(format, file or None for stdout) pairs; ConfigError when they do not pair up."""
@@ -656,6 +801,8 @@ class _Outputs:
 
         if self.outputs and self.output_dir:
             raise ConfigError("give --output or --output-dir, not both")
+        if self.verbose and self.quiet:
+            raise ConfigError("-v/--verbose and -q/--quiet exclude each other: give one")
         if self.output_dir:
             return [
                 (f, self.output_dir / f"specdiff.{Format(f.value).extension}") for f in self.formats
@@ -700,7 +847,8 @@ def _run(
                 report = scan(config, progress=progress)
     except TargetUnreachable as exc:  # the coverage still says what happened to each operation
         if exc.report is not None:
-            _emit(exc.report, targets, _source_root(config.spec), summary=False)
+            root = _source_root(config.spec)
+            _emit(exc.report, targets, root, summary=False, detail=outputs.detail)
         _fail(str(exc), exc.exit_code)
     except SpecdiffError as exc:
         _fail(str(exc), exc.exit_code)
@@ -708,7 +856,7 @@ def _run(
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 2)
-    _emit(report, targets, _source_root(config.spec))
+    _emit(report, targets, _source_root(config.spec), detail=outputs.detail)
     code = exit_code(
         report, config.fail_on, config.min_score, allow_incomplete=config.allow_incomplete
     )
@@ -744,13 +892,23 @@ def _emit(
     source_root: str,
     *,
     summary: bool = True,
+    detail: Literal["quiet", "normal", "verbose"] = "normal",
 ) -> None:
-    """Render ``report`` in every requested format, to stdout or its file (``summary``: say so)."""
+    """Render ``report`` in every requested format, to stdout or its file (``summary``: say so);
+    ``detail`` is how much the text format shows."""
     from specdiff.reporters import Format, render
 
     for fmt, output in targets:
-        color = output is None and fmt is OutputFormat.text and sys.stdout.isatty()
-        text = render(report, Format(fmt.value), color=color, source_root=source_root)
+        tty = output is None and fmt is OutputFormat.text and sys.stdout.isatty()
+        width = shutil.get_terminal_size((100, 24)).columns if tty else 100
+        text = render(
+            report,
+            Format(fmt.value),
+            color=tty,
+            width=width,
+            source_root=source_root,
+            detail=detail,
+        )
         if output is None:
             sys.stdout.write(text)
             continue

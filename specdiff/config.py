@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ __all__ = [
     "parse_pair",
     "parse_path_list",
     "parse_shard",
+    "secret_option",
 ]
 
 
@@ -154,6 +157,12 @@ def parse_login(operation: str, body: str | None, token_path: str) -> LoginStep:
             raw = Path(raw[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"--login-body {raw}: {exc.strerror or exc}") from None
+    if raw.strip():
+        try:
+            json.loads(raw)
+        except ValueError as exc:
+            where = body if body and body.startswith("@") else "inline"
+            raise ConfigError(f"--login-body ({where}) is not JSON: {exc}") from None
     return LoginStep(
         method=match.group(1).upper(),
         path=match.group(2),
@@ -328,6 +337,28 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def secret_option(
+    value: str | None, option: str, variable: str | None = None, env: Mapping[str, str] = os.environ
+) -> str | None:
+    """A credential option's value, None when it was not given at all.
+
+    Set but empty is an error (exit 2), not an anonymous run: a CI secret that is missing on a
+    fork's pull request arrives as an empty variable, and a gate that then checks nothing must
+    not pass. ``variable`` is the option's environment variable, blamed when it was the source.
+    """
+    from_env = (
+        variable is not None and variable in env and (value is None or value == env[variable])
+    )
+    if from_env and variable is not None and not env[variable].strip():
+        raise ConfigError(
+            f"{variable} is set but empty (a CI secret this job cannot see?): give it a value, "
+            "or unset it to check without that credential"
+        )
+    if value is not None and not value.strip():
+        raise ConfigError(f"{option} is empty: give the credential, or leave {option} out")
+    return value
 
 
 def parse_header(text: str) -> tuple[str, str]:

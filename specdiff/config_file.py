@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import click
+from typing import Any, Protocol
 
 from specdiff.errors import ConfigError
 from specdiff.suppress import Suppress, parse_suppress
@@ -28,7 +26,29 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["SECRET_KEYS", "FileConfig", "find_config", "load_config"]
+__all__ = ["SECRET_KEYS", "Command", "FileConfig", "Parameter", "find_config", "load_config"]
+
+
+class Parameter(Protocol):
+    """What this module reads of a command's parameter (a click ``Parameter``, as typer builds
+    it: typer 0.29 vendors its own click, so the real ``click`` may not even be installed)."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def opts(self) -> list[str]: ...
+    @property
+    def multiple(self) -> bool: ...
+    @property
+    def expose_value(self) -> bool: ...
+
+
+class Command(Protocol):
+    """What this module reads of a command: its parameters."""
+
+    @property
+    def params(self) -> Sequence[Parameter]: ...
+
 
 SECRET_KEYS = frozenset(
     {
@@ -78,7 +98,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def load_config(
-    path: Path, commands: Mapping[str, click.Command], env: Mapping[str, str] = os.environ
+    path: Path, commands: Mapping[str, Command], env: Mapping[str, str] = os.environ
 ) -> FileConfig:
     """Read ``path`` into defaults for ``commands``; ConfigError (one line) for a bad key/value."""
     doc = _read(path)
@@ -106,24 +126,24 @@ def load_config(
                 f'variable that holds it instead: {key}-env = "MY_VARIABLE"'
             )
         if by_env:
-            value = _from_env(key, value, env)
+            value = _from_env(where, key, value, env)
         for command, param in found.items():
             default_map[command][target] = _shape(param, value)
     return FileConfig(where, default_map, suppress)
 
 
 def _resolve(
-    params: Mapping[str, Mapping[str, click.Parameter]], name: str
-) -> tuple[str, dict[str, click.Parameter]]:
+    params: Mapping[str, Mapping[str, Parameter]], name: str
+) -> tuple[str, dict[str, Parameter]]:
     """The parameter ``name`` designates (its own name) and, per command, the parameter."""
     found = {cmd: by_name[name] for cmd, by_name in params.items() if name in by_name}
     target = next((p.name for p in found.values() if p.name), name)
     return target, found
 
 
-def _params(command: click.Command) -> dict[str, click.Parameter]:
+def _params(command: Command) -> dict[str, Parameter]:
     """A command's parameters by every name a file may use: ``fmt`` as ``format`` too."""
-    out: dict[str, click.Parameter] = {}
+    out: dict[str, Parameter] = {}
     for param in command.params:
         if param.name is None or param.expose_value is False or getattr(param, "is_eager", False):
             continue
@@ -134,16 +154,23 @@ def _params(command: click.Command) -> dict[str, click.Parameter]:
     return out
 
 
-def _from_env(key: str, name: object, env: Mapping[str, str]) -> str:
+def _from_env(where: str, key: str, name: object, env: Mapping[str, str]) -> str:
     if not isinstance(name, str) or not name:
-        raise ConfigError(f'{key} must name an environment variable, e.g. {key} = "MY_TOKEN"')
+        raise ConfigError(
+            f'{where}: {key} must name an environment variable, e.g. {key} = "MY_TOKEN"'
+        )
     value = env.get(name)
-    if not value:
-        raise ConfigError(f"{key}: the environment variable {name} is not set")
+    if value is None:
+        raise ConfigError(f"{where}: {key}: the environment variable {name} is not set")
+    if not value.strip():
+        raise ConfigError(
+            f"{where}: {key}: the environment variable {name} is set but empty (a CI secret "
+            "this job cannot see?)"
+        )
     return value
 
 
-def _shape(param: click.Parameter, value: Any) -> Any:
+def _shape(param: Parameter, value: Any) -> Any:
     """A scalar for a repeatable option becomes a one-item list; header-env lines, several."""
     if not param.multiple:
         return value

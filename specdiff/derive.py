@@ -15,6 +15,7 @@ from specdiff._gcpause import gc_paused
 from specdiff.errors import SpecError
 from specdiff.model import (
     ApiModel,
+    Link,
     MediaType,
     Operation,
     Parameter,
@@ -267,9 +268,35 @@ def _responses(
                 status=str(status),
                 content=content,
                 headers=tuple(str(h) for h in headers) if isinstance(headers, Mapping) else (),
+                links=_links(spec, resp.get("links"), f"{resp_where}/links"),
             )
         )
     return tuple(responses)
+
+
+def _links(spec: Spec, raw: Any, where: str) -> tuple[Link, ...]:
+    """A response's ``links`` that name their target by ``operationId``, with the parameters
+    whose value is a runtime expression (``$response.body#/id``)."""
+    if not isinstance(raw, Mapping):
+        return ()
+    found: list[Link] = []
+    for name, raw_link in raw.items():
+        link, _ = spec.deref(raw_link, f"{where}/{escape_pointer(str(name))}")
+        if not isinstance(link, Mapping) or not isinstance(link.get("operationId"), str):
+            continue
+        params = link.get("parameters")
+        pairs = (
+            tuple(
+                (str(k).rsplit(".", 1)[-1], v)
+                for k, v in params.items()
+                if isinstance(v, str) and v.startswith("$response.body")
+            )
+            if isinstance(params, Mapping)
+            else ()
+        )
+        if pairs:
+            found.append(Link(link["operationId"], pairs))
+    return tuple(found)
 
 
 def _security(raw: Any) -> tuple[SecurityRequirement, ...]:

@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -68,10 +67,21 @@ from specdiff.score import risk_score
 from specdiff.shard import shard_api
 from specdiff.spec import load_spec
 from specdiff.suppress import apply_suppressions
-from specdiff.synth import IdHarvest, baseline_request, harvested_params
+from specdiff.synth import (
+    PARAM,
+    TOKEN,
+    Fed,
+    IdHarvest,
+    baseline_attempts,
+    baseline_request,
+    same_principal,
+)
 from specdiff.variant import HOST_WIDE, Variant, VariantKind
 
-__all__ = ["exit_code", "plan_scan", "run_scan", "scan"]
+__all__ = ["WORKING_CREDENTIAL_ENV", "exit_code", "plan_scan", "run_scan", "scan"]
+
+WORKING_CREDENTIAL_ENV = "SPECDIFF_FORGED_CREDENTIAL"
+"""How curl lines name a credential specdiff made that the API accepted (never its value)."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (operations done, operations in all) as the scan advances."""
@@ -142,6 +152,7 @@ async def run_scan(
             credentials_low=config.credentials_low,
             login=config.login,
             on_secret=lambda token: redactor.add(token, "SPECDIFF_TOKEN"),
+            on_working_credential=lambda value: redactor.add(value, WORKING_CREDENTIAL_ENV),
             on_exchange=log.record if log is not None else None,
             limits=RunnerLimits(
                 concurrency=config.concurrency,
@@ -227,6 +238,7 @@ def plan_scan(config: ScanConfig, *, probes: Sequence[Probe] | None = None) -> S
     stage = PlanStage(probes, policy, Guard(notes, debug=config.debug))
     options = _options(config, config.credentials, http_twin=config.effective_http_url is not None)
     harvest = IdHarvest()
+    harvest.record_token(config.credentials.bearer_token, config.credentials_b.bearer_token)
     asked: set[PlannedRequest] = set()  # as the engine sends them: one question, one request
 
     async def plan_all() -> list[OperationPlan]:
@@ -297,7 +309,11 @@ def _options(config: ScanConfig, credentials: Credentials, *, http_twin: bool) -
         http_twin=http_twin,
         extra_paths=config.extra_paths,
         # an identity equal to A's, or a part of A's, proves nothing about authorization
-        identities=frozenset(k for k, c in extra.items() if c and not c.covered_by(a)),
+        identities=frozenset(
+            k
+            for k, c in extra.items()
+            if c and not c.covered_by(a) and not same_principal(a.bearer_token, c.bearer_token)
+        ),
         auth=AuthMaterial(
             credentials=a,
             credentials_low=config.credentials_low,
@@ -408,8 +424,11 @@ class _Engine:
         self.seen_by_rule: set[tuple[str, int]] = set()
         """(pool-wide rule, request hash): each distinct exchange is judged once per rule."""
         self.spares: dict[str, PlannedRequest | None] = {}
-        self.fed: dict[str, tuple[tuple[str, Any, str], ...]] = {}
-        """Per operation: (path parameter, harvested value, operation that revealed it)."""
+        self.fed: dict[str, Fed] = {}
+        """Per operation: (parameter, value, origin) of its baseline's identifiers of known
+        owner (see :data:`specdiff.synth.Fed`)."""
+        self.tried: dict[str, set[PlannedRequest]] = {}
+        """Per operation: the baseline attempts already sent (each at most once per run)."""
         self.listings_b: dict[str, Exchange] = {}
         self.refusals: dict[str, tuple[int, str]] = {}
         """Probe code -> (requests the safety policy refused, the first reason)."""
@@ -431,13 +450,21 @@ class _Engine:
         lasting = [op for op in live if op not in alone and op not in deletes]
         if self.config.login is not None:
             await self.runner.login()
+        self.harvest.record_token(
+            self.runner.credentials.bearer_token, self.config.credentials_b.bearer_token
+        )
         for depth in sorted({op.path.count("{") for op in lasting}):
             await asyncio.gather(
                 *(self._baseline(op) for op in lasting if op.path.count("{") == depth)
             )
+        # ids seen only in answers of the same wave (an order number in /users/{id}/orders)
+        await asyncio.gather(
+            *(self._baseline(op) for op in lasting if op.safe and self._missed_object(op))
+        )
         by_key = {op.key: op for op in lasting}
         for key in await self.runner.settle():  # A logged in anew: its refused baselines again
             if key in by_key:
+                self.tried.pop(key, None)
                 await self._baseline(by_key[key])
         self._preflight()
         await self._discover_jwks()
@@ -479,22 +506,55 @@ class _Engine:
     # ------------------------------------------------------------------------ baselines
 
     async def _baseline(self, op: Operation) -> None:
+        """Send ``op``'s baseline through the safety policy. Under ``--unsafe`` an operation that
+        acts on one object is aimed at an object this run created; a safe item operation whose
+        answer says "no such object" is tried with other identifiers (:meth:`_reach`)."""
         overrides = dict(self.config.params)
-        planned = baseline_request(self.api, op, overrides=overrides, harvest=self.harvest)
-        self.fed[op.key] = harvested_params(op, overrides=overrides, harvest=self.harvest)
+        attempts = baseline_attempts(self.api, op, overrides=overrides, harvest=self.harvest)
+        if not op.safe:  # a write goes to one object only, never to a few
+            attempts = attempts[:1]
         if self.config.unsafe and self.objects.needs_object(op):
+            planned, fed = attempts[0]
             aimed = await self._aim(op, planned)
             if aimed is None:
                 return
-            planned = aimed
-        admitted = self.stage.admit(planned, "baseline", op)
-        if isinstance(admitted, Refused):  # an unsafe method without --unsafe: by design
-            self.baselines[op.key] = (planned, None)
-            return
-        exchange = await self._send(op, "baseline", admitted, share=False)
-        self.baselines[op.key] = (admitted, exchange)
-        if exchange.ok and exchange.is_json:
-            self.harvest.record(op, exchange.json())
+            # its path names the object this run created, not the harvested one
+            in_path = {p.name for p in op.parameters if p.location == "path"}
+            attempts = [(aimed, tuple(f for f in fed if f[0] not in in_path))]
+        await self._reach(op, attempts)
+
+    async def _reach(self, op: Operation, attempts: Sequence[tuple[PlannedRequest, Fed]]) -> None:
+        """Send the first attempt; while it answers "no such object" (:data:`_NO_OBJECT`), the
+        next (the same request aimed at other harvested identifiers), each sent once per run and
+        each planned, admitted and counted like every request. The first 2xx is the baseline,
+        and its JSON feeds the harvest."""
+        tried = self.tried.setdefault(op.key, set())
+        for planned, fed in attempts:
+            if planned in tried:
+                continue
+            tried.add(planned)
+            admitted = self.stage.admit(planned, "baseline", op)
+            if isinstance(admitted, Refused):  # an unsafe method without --unsafe: by design
+                if op.key not in self.baselines:
+                    self.baselines[op.key] = (planned, None)
+                break
+            exchange = await self._send(op, "baseline", admitted, share=False)
+            self.baselines[op.key] = (admitted, exchange)
+            self.fed[op.key] = fed
+            if exchange.ok or exchange.status not in _NO_OBJECT:
+                break
+        answer = self.baselines.get(op.key, (None, None))[1]
+        if answer is not None and answer.ok and answer.is_json:
+            self.harvest.record(op, answer.json())
+
+    def _missed_object(self, op: Operation) -> bool:
+        """``op`` names an object (a path parameter) and its baseline found none."""
+        exchange = self.baselines.get(op.key, (None, None))[1]
+        return (
+            exchange is not None
+            and exchange.status in _NO_OBJECT
+            and any(p.location == "path" for p in op.parameters)
+        )
 
     async def _aim(self, op: Operation, planned: PlannedRequest) -> PlannedRequest | None:
         """``planned`` aimed at an object this run created (creating one with the API's own
@@ -545,7 +605,9 @@ class _Engine:
         listings = [
             by_key[key]
             for key in sorted(wanted)
-            if by_key[key].secured
+            if key in by_key
+            and self._about_own_object(key) is None
+            and by_key[key].secured
             and by_key[key].safe
             and (ex := self.baselines.get(key, (None, None))[1]) is not None
             and ex.ok
@@ -569,11 +631,19 @@ class _Engine:
             self.listings_b[op.key] = answer
 
     def _listings(self, op: Operation) -> tuple[Listing, ...]:
-        return tuple(
-            Listing(param, value, origin, self.listings_b[origin])
-            for param, value, origin in self.fed.get(op.key, ())
-            if origin in self.listings_b
-        )
+        """Where each identifier of ``op``'s baseline came from; for an operation's answer, what
+        that operation answered B (the user's ``-p`` values and A's token claims have none)."""
+        found: list[Listing] = []
+        for param, value, origin in self.fed.get(op.key, ()):
+            within = self._about_own_object(origin)
+            if within is not None or origin in self.listings_b or origin in (TOKEN, PARAM):
+                found.append(Listing(param, value, origin, self.listings_b.get(origin), within))
+        return tuple(found)
+
+    def _about_own_object(self, key: str) -> tuple[str, str | int, str] | None:
+        """The identifier from A's token or ``--param`` that operation ``key``'s baseline
+        named (its answer is about one of A's own objects), if any."""
+        return next((f for f in self.fed.get(key, ()) if f[2] in (TOKEN, PARAM)), None)
 
     def _preflight(self) -> None:
         sent = [
@@ -597,7 +667,8 @@ class _Engine:
             seen = ", ".join(f"{op.key} -> {ex.status}" for op, ex in secured[:3])
             raise PreflightError(
                 "the supplied credentials did not work: no secured operation answered 2xx "
-                f"({seen}{', ...' if len(secured) > 3 else ''}); check --token / --header"
+                f"({seen}{', ...' if len(secured) > 3 else ''}); "
+                + (_expired(self.runner.credentials.bearer_token) or "check --token / --header")
             )
 
     # ------------------------------------------------------------------------ probing
@@ -786,10 +857,30 @@ class _Engine:
             return row(
                 "not judged", f"not judged: a request got no answer ({tally.unanswered})", cause
             )
+        if self._missed_object(op):  # judged all the same: not a gap in the run
+            names = " ".join(f"-p {p.name}=VALUE" for p in op.parameters if p.location == "path")
+            reason = f"no real object reached (baseline {exchange.status}): pass {names}"
+            return row("not reached", reason + _refused(tally))
         reason = (
             f"response body cut at {self.config.max_body_bytes} bytes" if exchange.truncated else ""
         )
         return row("probed", reason + _refused(tally))
+
+
+_NO_OBJECT = frozenset({400, 403, 404, 410, 422})
+"""Baseline answers that may mean "no such object" (a placeholder id): worth another id."""
+
+
+def _expired(token: str | None) -> str | None:
+    """``your token expired at ...`` when ``token`` is a JWT whose ``exp`` has passed."""
+    from specdiff.jwtkit import parse_jwt
+
+    jwt = parse_jwt(token)
+    exp = jwt.claims.get("exp") if jwt is not None else None
+    if not isinstance(exp, int | float) or isinstance(exp, bool) or exp > time.time():
+        return None
+    when = datetime.fromtimestamp(exp, timezone.utc).isoformat(timespec="seconds")
+    return f"your token expired at {when} (its exp claim): get a fresh one"
 
 
 def _refused(tally: _Tally) -> str:
@@ -813,9 +904,11 @@ def _completeness(
     causes: dict[str, str],
     unreachable: TargetUnreachable | None,
 ) -> tuple[bool, str]:
-    """(complete, why not): see ``Report.complete``."""
+    """(complete, why not): see ``Report.complete``. The gaps are the operations with a cause
+    (:meth:`_Engine.coverage`); an item operation whose baseline reached no real object was
+    judged all the same (every request planned for it was sent and answered)."""
     covered = [c for c in coverage if c.status != "skipped"]
-    gaps = [c for c in covered if c.status in ("not reached", "not judged")]
+    gaps = [c for c in covered if f"{c.operation.method} {c.operation.path}" in causes]
     if unreachable is not None:
         return (
             False,
@@ -826,7 +919,7 @@ def _completeness(
     why = dict.fromkeys(
         _CAUSES.get(cause, cause)
         for c in gaps
-        for cause in [causes.get(f"{c.operation.method} {c.operation.path}", "answer")]
+        for cause in [causes[f"{c.operation.method} {c.operation.path}"]]
     )
     text = f"{len(gaps)} of {len(covered)} operations not judged ({'; '.join(why)})"
     judged = 100 * (len(covered) - len(gaps)) / len(covered)

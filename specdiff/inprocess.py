@@ -14,6 +14,8 @@ import asyncio
 import dataclasses
 import importlib
 import inspect
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -78,10 +80,18 @@ class _ThreadedWSGITransport(httpx.AsyncBaseTransport):
 
 
 def import_app(target: str) -> Any:
-    """``'package.module:app'`` (or ``module:factory()``) -> the application object."""
+    """``'package.module:app'`` -> the application object, imported as uvicorn and flask do.
+
+    The working directory is searched first, so ``--app myapp:app`` finds ``./myapp.py``. The
+    attribute may be an application factory: ``module:create_app()`` calls it, and so does
+    ``module:create_app`` when it names a plain function that takes no argument (a WSGI
+    function takes two, an ASGI one is ``async``)."""
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
         raise ConfigError(f"--app must look like 'module:app', got {target!r}")
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -92,7 +102,24 @@ def import_app(target: str) -> Any:
         if not hasattr(obj, part):
             raise ConfigError(f"--app {target}: {module_name} has no attribute {attr!r}")
         obj = getattr(obj, part)
-    return obj() if call else obj
+    if call or _is_factory(obj):
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise ConfigError(
+                f"--app {target}: the factory failed: {type(exc).__name__}: {exc}"
+            ) from None
+    return obj
+
+
+def _is_factory(obj: Any) -> bool:
+    """A plain (not async) function whose parameters all have defaults: ``create_app()``."""
+    if not inspect.isfunction(obj) or inspect.iscoroutinefunction(obj):
+        return False
+    params = inspect.signature(obj).parameters.values()
+    return all(
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params
+    )
 
 
 def scan_app(

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import hashlib
 import hmac
 import json
 import math
 import string
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -28,63 +31,43 @@ from jwt.algorithms import ECAlgorithm, HMACAlgorithm, RSAAlgorithm
 
 __all__ = [
     "KID_INJECTIONS",
-    "WEAK_SECRETS",
+    "WORDLIST",
     "Jwt",
     "alg_none",
     "entropy_bits",
     "flipped_signature",
     "forged_payload",
     "hs256_with_public_key",
+    "in_wordlist",
     "jwk_injected",
     "kid_injected",
     "parse_jwt",
     "resign",
     "weak_secret",
+    "weak_secrets",
 ]
 
-WEAK_SECRETS: tuple[str, ...] = (
-    "your_jwt_secret_key",
-    "your-256-bit-secret",
-    "your_secret_key",
-    "your-secret-key",
-    "secret",
-    "secretkey",
-    "secret_key",
-    "secret-key",
-    "mysecret",
-    "mysecretkey",
-    "my_secret_key",
-    "jwt_secret",
-    "jwt-secret",
-    "jwtsecret",
-    "supersecret",
-    "super-secret",
-    "super_secret_key",
-    "changeme",
-    "change_me",
-    "changeit",
-    "password",
-    "123456",
-    "admin",
-    "key",
-    "test",
-    "default",
-    "development",
-    "dev",
-    "s3cr3t",
-    "shhhhh",
-    "keyboard cat",
-    "your_jwt_secret",
-    "JWT_SECRET_KEY",
-    "SECRET_KEY",
-    "flask-secret",
-    "super-secret-key",
-    "secret123",
-    "qwertyuiop",
-)
-"""Secrets copied from tutorials, framework defaults and the seeds of this project
-(``your_jwt_secret_key``, ``your-256-bit-secret`` of jwt.io, ``keyboard cat`` of express-session,
-``super-secret`` of flask-jwt-extended's README ...)."""
+WORDLIST = Path(__file__).with_name("wordlists") / "jwt-secrets.txt.gz"
+"""The JWT secrets attackers try first: tutorial and framework defaults, SecLists' JWT list, and
+the 55,982 secret keys of Flask-Unsign-Wordlist (sources and licences in ``NOTICE.md`` there)."""
+
+
+@cache
+def weak_secrets() -> tuple[bytes, ...]:
+    """The wordlist, in order (the most common first), each secret as the UTF-8 key HMAC uses."""
+    with gzip.open(WORDLIST, "rb") as f:
+        return tuple(f.read().split(b"\n")[:-1])
+
+
+@cache
+def _wordlist_set() -> frozenset[bytes]:
+    return frozenset(weak_secrets())
+
+
+def in_wordlist(secret: str) -> bool:
+    """Whether ``secret`` is itself one of the wordlist's public secrets."""
+    return secret.encode() in _wordlist_set()
+
 
 _HMAC = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 
@@ -155,15 +138,16 @@ def flipped_signature(token: Jwt) -> str:
     return f"{token.raw_header}.{token.raw_claims}.{_b64(bytes([sig[0] ^ 0xFF]) + sig[1:])}"
 
 
-def weak_secret(token: Jwt, candidates: tuple[str, ...] = WEAK_SECRETS) -> str | None:
-    """The common secret that verifies an HS256/384/512 ``token`` offline, if any."""
+def weak_secret(token: Jwt, candidates: Iterable[bytes] | None = None) -> str | None:
+    """The public secret (from :func:`weak_secrets` unless ``candidates``) that verifies an
+    HS256/384/512 ``token`` offline, if any: one HMAC of the token's signing input per secret."""
     digest = _HMAC.get(token.alg)
     if digest is None:
         return None
-    algorithm = HMACAlgorithm(digest)
-    for secret in candidates:
-        if algorithm.verify(token.signing_input, secret.encode(), token.signature):
-            return secret
+    message, signature = token.signing_input, token.signature
+    for secret in weak_secrets() if candidates is None else candidates:
+        if hmac.digest(secret, message, digest) == signature:
+            return secret.decode()
     return None
 
 

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from specdiff.schema import Schema
 
 __all__ = [
+    "ORIGIN_PARAM",
+    "ORIGIN_TOKEN",
     "SAFE_METHODS",
     "ApiModel",
     "AuthMode",
@@ -31,6 +33,7 @@ __all__ = [
     "Exchange",
     "Finding",
     "IdentityUse",
+    "Link",
     "Location",
     "MediaType",
     "NotSent",
@@ -50,6 +53,11 @@ __all__ = [
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+ORIGIN_TOKEN = "token"
+"""Where an identifier came from: identity A's own token claims (see ``specdiff.synth``)."""
+ORIGIN_PARAM = "--param"
+"""Where an identifier came from: the user's ``--param``, by the user's word one of A's objects."""
 
 
 class Severity(str, enum.Enum):
@@ -177,12 +185,23 @@ class RequestBody:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """An OpenAPI ``links`` entry of a response: how its body feeds another operation."""
+
+    operation_id: str
+    """The target operation's ``operationId`` (``operationRef`` links are not followed)."""
+    parameters: tuple[tuple[str, str], ...]
+    """(target parameter name, runtime expression such as ``$response.body#/id``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """A documented response: ``status`` is ``"200"``, ``"2XX"`` or ``"default"``."""
 
     status: str
     content: tuple[MediaType, ...]
     headers: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
 
     def media(self, media_type: str, *, suffixes: bool = True) -> MediaType | None:
         """The documented media type that covers ``media_type``: the same type, a wildcard
@@ -353,6 +372,10 @@ class PlannedRequest:
     operation: str = ""
     """The key of the operation the request was planned for (``GET /users/{id}``), stamped by
     the plan stage; the runner's safety check reads that operation's facts."""
+    credential: str | None = None
+    """The credential value a probe placed itself (``AuthMode.CUSTOM``: a forged, tampered,
+    random, canary or moved one). Once the API answers it 2xx it works like the user's own, and
+    every output redacts it (the runner reports it, the report step adds it to the redactor)."""
 
     @property
     def purpose(self) -> str:

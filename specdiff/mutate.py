@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from specdiff.model import (
     ApiModel,
@@ -31,6 +31,7 @@ from specdiff.model import (
     SecurityScheme,
 )
 from specdiff.schema import Schema
+from specdiff.synth import binary_fields, multipart_body, sample_value
 from specdiff.variant import Variant, VariantKind
 
 if TYPE_CHECKING:
@@ -50,7 +51,14 @@ __all__ = [
 ]
 
 MutationKind = Literal[
-    "wrong-type", "malformed-json", "missing-required", "quote", "overlong", "bad-content-type"
+    "wrong-type",
+    "malformed-json",
+    "missing-required",
+    "quote",
+    "overlong",
+    "bad-content-type",
+    "bad-format",
+    "number-edge",
 ]
 
 HOSTILE_STRING = "specdiff'\"\\"
@@ -84,6 +92,12 @@ class Mutation:
         """Its variant: the kind, labelled ``kind:target`` (``wrong-type:query.limit``)."""
         return Variant(VariantKind(self.kind), f"{self.kind}:{self.target}")
 
+    @property
+    def key(self) -> str:
+        """What was changed, without the value tried (``query.limit``): the numeric edges of
+        one parameter are one finding."""
+        return self.target.split("=", 1)[0]
+
 
 def mutations(
     op: Operation, baseline: PlannedRequest, *, unsafe: bool, probe: str
@@ -96,6 +110,10 @@ def mutations(
         # invalid id there is not one), so its path stays as it is
         keep_path = op.method in ("DELETE", "PUT", "PATCH")
         found += _parameter_mutations(op, baseline, keep_path=keep_path)
+        found += _missing_parameters(op, baseline)
+        found += _format_mutations(op, baseline, keep_path=keep_path)
+        found += _number_edges(op, baseline, keep_path=keep_path)
+        found += _form_mutations(op, baseline)
     media, schema, value = _json_body(op, baseline)
     if media is not None:
         found.append(
@@ -182,6 +200,184 @@ def _parameter_mutations(
         yield _with_param(op, base, target, long, "overlong", invalid=_forbids(target.schema, long))
 
 
+def _missing_parameters(op: Operation, base: PlannedRequest) -> Iterator[Mutation]:
+    """A required query parameter left out, and a required header left out (one of each):
+    frameworks that read them by hand (``request.headers["X-Tenant"]``, ``req.query.q.trim()``)
+    answer 500 instead of 400."""
+    for location in ("query", "header"):
+        param = next(
+            (
+                p
+                for p in op.parameters
+                if p.location == location
+                and p.required
+                and any(_named(p.name, n) for n in _sent_names(base, location))
+            ),
+            None,
+        )
+        if param is None:
+            continue
+        target = f"{location}.{param.name}"
+        if location == "query":
+            query = tuple(q for q in base.query if q[0] != param.name)
+            yield _mutation(base, "missing-required", target, True, query=query)
+        else:
+            headers = tuple(h for h in base.headers if not _named(h[0], param.name))
+            yield Mutation(
+                dataclasses.replace(base, headers=headers), "missing-required", target, True
+            )
+
+
+def _sent_names(base: PlannedRequest, location: str) -> list[str]:
+    return [n for n, _ in (base.query if location == "query" else base.headers)]
+
+
+def _named(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
+
+
+_BAD_FORMAT: dict[str, str] = {
+    "email": "specdiff-not-an-email",
+    "uuid": "specdiff-not-a-uuid",
+    "date": "2024-13-45",
+    "date-time": "not-a-date-time",
+    "uri": "not a uri",
+    "ipv4": "999.999.999.999",
+}
+"""A value violating each format that real frameworks parse by hand (``date.fromisoformat``,
+``uuid.UUID``, ``new URL``): a 500 where a 400 was due."""
+
+
+def _format_mutations(
+    op: Operation, base: PlannedRequest, *, keep_path: bool = False
+) -> Iterator[Mutation]:
+    """The first parameter sent with one of :data:`_BAD_FORMAT`'s formats gets a value that
+    violates it (not counted by SD503: many servers rightly treat ``format`` as a hint)."""
+    for param in _sent_params(op, base, keep_path=keep_path):
+        fmt = _format(param.schema)
+        if fmt in _BAD_FORMAT:
+            yield _with_param(op, base, param, _BAD_FORMAT[fmt], "bad-format", invalid=False)
+            return
+
+
+def _sent_params(
+    op: Operation, base: PlannedRequest, *, keep_path: bool = False
+) -> list[Parameter]:
+    """The query and path parameters the baseline carries (query only with ``keep_path``)."""
+    sent = {n for n, _ in base.query}
+    return [
+        p
+        for p in op.parameters
+        if (p.location == "path" and not keep_path) or (p.location == "query" and p.name in sent)
+    ]
+
+
+def _format(schema: Schema | None) -> str | None:
+    if schema is None:
+        return None
+    fmt = schema.resolved().get("format")
+    return fmt if isinstance(fmt, str) else None
+
+
+OVERFLOW = 2**63
+"""One past the largest signed 64-bit integer: the classic database-layer overflow."""
+HUGE = 10**30
+
+
+def _number_edges(
+    op: Operation, base: PlannedRequest, *, keep_path: bool = False
+) -> Iterator[Mutation]:
+    """Numeric edges on the first integer or number parameter sent: 2^63 and 10^30 (overflow
+    in the database or runtime layer), below ``minimum`` (or negative), zero, above
+    ``maximum``, and a fraction for an integer. SD503 counts those the schema forbids."""
+    param = next(
+        (
+            p
+            for p in _sent_params(op, base, keep_path=keep_path)
+            if _scalar_type(p.schema) in ("integer", "number")
+        ),
+        None,
+    )
+    if param is None or param.schema is None:
+        return
+    node = param.schema.resolved()
+    integer = _scalar_type(param.schema) == "integer"
+    low, high = _bound(node.get("minimum")), _bound(node.get("maximum"))
+    values: list[int | float] = [OVERFLOW, HUGE]
+    values.append(low - 1 if low is not None else -1)
+    if low is None or low - 1 != 0:
+        values.append(0)
+    if high is not None:
+        values.append(high + 1)
+    if integer:
+        values.append(1.5)
+    for value in dict.fromkeys(values):
+        yield _with_param(
+            op,
+            base,
+            param,
+            _number_text(value),
+            "number-edge",
+            invalid=_forbids_number(node, value, integer=integer),
+            label=_number_text(value),
+        )
+
+
+def _bound(value: Any) -> int | float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _number_text(value: int | float) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+_FORMAT_LIMITS = {"int32": 2**31 - 1, "int64": 2**63 - 1}
+
+
+def _forbids_number(node: Schema, value: int | float, *, integer: bool) -> bool:
+    """The schema certainly rejects ``value``: outside minimum/maximum (exclusive ones too),
+    outside the range of an ``int32``/``int64`` format, or a fraction for an integer."""
+    if integer and not float(value).is_integer():
+        return True
+    low, high = _bound(node.get("minimum")), _bound(node.get("maximum"))
+    if (low is not None and value < low) or (high is not None and value > high):
+        return True
+    ex_low, ex_high = _bound(node.get("exclusiveMinimum")), _bound(node.get("exclusiveMaximum"))
+    if (ex_low is not None and value <= ex_low) or (ex_high is not None and value >= ex_high):
+        return True
+    limit = _FORMAT_LIMITS.get(str(node.get("format")))
+    return limit is not None and abs(value) > limit
+
+
+def _form_mutations(op: Operation, base: PlannedRequest) -> Iterator[Mutation]:
+    """A form or multipart body built correctly but for one required field left out (a file
+    part, typically): the request is invalid only where the variant says."""
+    if op.request_body is None or base.body is None:
+        return
+    sent = next((v for k, v in base.headers if k.lower() == "content-type"), "")
+    mt = sent.split(";", 1)[0].strip().lower()
+    media = next(
+        (m for m in op.request_body.content if m.media_type.split(";")[0].strip().lower() == mt),
+        None,
+    )
+    if media is None or media.schema is None:
+        return
+    if mt not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return
+    value = sample_value(media.schema)
+    required = [n for n in _object_required(media.schema) if isinstance(value, dict) and n in value]
+    if not required:
+        return
+    rest = {k: v for k, v in value.items() if k != required[0]}
+    if mt == "multipart/form-data":
+        body = multipart_body(rest, binary_fields(media.schema))
+    else:
+        body = urlencode({k: str(v) for k, v in rest.items()}).encode()
+    yield _mutation(base, "missing-required", f"body.{required[0]}", True, body=body)
+
+
 def _with_param(
     op: Operation,
     base: PlannedRequest,
@@ -190,8 +386,9 @@ def _with_param(
     kind: MutationKind,
     *,
     invalid: bool,
+    label: str = "",
 ) -> Mutation:
-    target = f"{param.location}.{param.name}"
+    target = f"{param.location}.{param.name}" + (f"={label}" if label else "")
     if param.location == "query":
         query = (*(q for q in base.query if q[0] != param.name), (param.name, value))
         return _mutation(base, kind, target, invalid, query=query)
@@ -368,6 +565,7 @@ def canary_request(
                 auth=AuthMode.CUSTOM,
                 probe=probe,
                 variant=Variant(VariantKind.CANARY_CREDENTIAL),
+                credential=value,
             ), value
     return None
 

@@ -257,7 +257,11 @@ class ScanPlan:
 
 def render(plan: ScanPlan) -> str:
     """A table: one row per operation, one column per rule family, then totals per rule."""
-    families = sorted({family(p) for op in plan.operations for p, _ in op.probes})
+    planned: Counter[str] = Counter()
+    for op in plan.operations:
+        planned.update(op.by_family())
+    # a family that plans nothing anywhere would only add a column of zeros
+    families = sorted(f for f, n in planned.items() if n)
     width = max([len("operation"), *(len(_name(op)) for op in plan.operations)])
     head = f"{'operation':<{width}}  {'baseline':>8}" + "".join(f"  {f:>9}" for f in families)
     lines = [
@@ -290,7 +294,9 @@ def render(plan: ScanPlan) -> str:
             f"{plan.total} requests for {count} operations: {plan.total / count:.1f} per operation "
             f"on average, at most {worst.total} ({_name(worst)})"
         )
-    lines.append("per rule: " + ", ".join(f"{code} {n}" for code, n in sorted(per_rule.items())))
+    lines.append(
+        "per rule: " + ", ".join(f"{code} {n}" for code, n in sorted(per_rule.items()) if n)
+    )
     if refused:
         lines.append(f"{refused} planned requests refused by the safety policy (not counted)")
     lines += [f"warning: {warning}" for warning in plan.warnings()]

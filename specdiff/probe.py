@@ -82,18 +82,24 @@ class ProbeOptions:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """An operation whose answer to identity A revealed a path parameter's value, asked once
-    more as identity B: whether B's own listing shows that object tells A's own objects from
-    shared ones (SD212)."""
+    """Where an identifier of the baseline came from, as evidence of whose object it names
+    (SD212): an operation whose answer to identity A showed it as an object's own identifier,
+    asked once more as identity B (whether B's own answer shows it tells A's own objects from
+    shared ones); or A's own token claims; or the user's ``--param``."""
 
     param: str
-    """The path parameter the value filled (``order_id``)."""
+    """The parameter the value filled (``order_id``)."""
     value: str | int
-    """The value A's answer revealed."""
+    """The value."""
     operation: str
-    """The listing operation's key (``GET /orders``)."""
-    answer_b: Exchange
-    """What the same listing request answered identity B."""
+    """The operation's key (``GET /orders``), or ``token`` (A's claims) or ``--param``."""
+    answer_b: Exchange | None = None
+    """What the same operation answered identity B; None for ``token`` and ``--param``, and
+    when the operation's request itself named an object of A's (see ``within``)."""
+    within: tuple[str, str | int, str] | None = None
+    """When the operation's answer was about one of A's own objects (``GET /users/7/orders``
+    with 7 from A's token): that object's (parameter, value, ``token`` or ``--param``). B's
+    answer to the same request would be no listing of B's own, so it is not asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +120,8 @@ class ProbeContext:
     """For a DELETE under ``--unsafe``: the baseline aimed at a second object specdiff created,
     since the baseline removes its own."""
     listings: tuple[Listing, ...] = ()
-    """For the baseline's harvested path values, when identity B is given: the listing that
-    revealed each one, as B saw it."""
+    """Where the baseline's identifiers of known owner came from (SD212): the operation that
+    revealed each one and its answer to identity B, A's token claims, or ``--param``."""
 
     def answers_to(self, *kinds: VariantKind) -> tuple[Exchange, ...]:
         """The pool's answers to variants of these kinds, in the order they were planned."""
@@ -128,8 +134,11 @@ class ProbeContext:
 
     @property
     def anonymous_ok(self) -> bool:
-        """The request without credentials already answered like the baseline: the operation
+        """The request without credentials already answered like the baseline (or, in a run
+        without credentials, the baseline itself went anonymous and answered 2xx): the operation
         checks no credential at all, so mutated credentials prove nothing more."""
+        if not self.options.has_credentials:
+            return self.baseline_ok
         return self.accepted_any(VariantKind.NO_CREDENTIALS)
 
     def answers(self, exchanges: Sequence[Exchange]) -> list[Exchange]:

@@ -3,12 +3,18 @@
     def test_contract(specdiff):
         specdiff.check("openapi.yaml", app=app).assert_clean()
 
+    def test_two_users(specdiff):
+        specdiff.check(
+            "openapi.yaml", app=create_app(), token=ALICE, token_b=BOB, jwt_secret=SECRET
+        ).assert_clean()
+
     @pytest.mark.specdiff(fail_on="medium", token=TOKEN)
     def test_strict(specdiff):
         specdiff.check("openapi.yaml", base_url="https://staging.example.com").assert_clean()
 
 ``app`` is a WSGI or ASGI application checked in this process (no server); ``base_url`` a
-running API. The marker's keyword arguments are defaults of every ``check`` of that test.
+running API. Credentials take the CLI's names as keywords (``token``, ``header``, ``query``,
+``token_b``, ``header_b``, ``token_low``, ``header_low``, ``jwt_secret``, ``expired_token``). The marker's keyword arguments are defaults of every ``check`` of that test.
 Nothing of the engine is imported until a check runs, so the plugin costs nothing to projects
 that do not use it; only pytest's public API is used.
 """
@@ -85,27 +91,51 @@ class Specdiff:
         fail_on: str | None = None,
         **options: Any,
     ) -> CheckResult:
-        """Scan ``app`` in process, or the API at ``base_url``; ``options`` are
+        """Scan ``app`` in process, or the API at ``base_url``.
+
+        Credentials take the CLI's keywords: ``token=``, ``header=`` (``"Name: value"``, or a
+        list of them), ``query=`` (``"name=value"``, or a list), ``token_b=``/``header_b=``
+        (identity B, SD212), ``token_low=``/``header_low=`` (a token lacking a scope, SD211),
+        ``jwt_secret=``, ``expired_token=``. Other ``options`` are
         :class:`specdiff.config.ScanConfig` fields (``unsafe=True``, ``params=...``)."""
-        from specdiff.config import Credentials, ScanConfig
+        from specdiff.config import ScanConfig
         from specdiff.engine import scan
         from specdiff.inprocess import scan_app
 
         given = {"app": app, "base_url": base_url, "token": token, "fail_on": fail_on}
         merged = {**self.defaults, **{k: v for k, v in given.items() if v is not None}, **options}
         app, base_url = merged.pop("app", None), merged.pop("base_url", None)
-        token, threshold = merged.pop("token", None), merged.pop("fail_on", "high")
+        threshold = merged.pop("fail_on", "high")
         if (app is None) == (base_url is None):
             raise ValueError("specdiff.check needs exactly one of app= or base_url=")
-        config = ScanConfig(
-            spec=str(spec),
-            base_url=base_url,
-            credentials=Credentials.build(token=token),
-            fail_on=None,
-            **merged,
-        )
+        identities = _identities(merged)
+        config = ScanConfig(spec=str(spec), base_url=base_url, fail_on=None, **identities, **merged)
         report = scan_app(config, app) if app is not None else scan(config)
         return CheckResult(report, threshold, config.allow_incomplete)
+
+
+def _identities(options: dict[str, Any]) -> dict[str, Any]:
+    """Pop the CLI-style credential keywords out of ``options``: the three identities."""
+    from specdiff.config import Credentials, parse_header, parse_pair
+
+    def many(value: Any) -> list[str]:
+        return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+    def headers(key: str) -> tuple[tuple[str, str], ...]:
+        return tuple(parse_header(h) for h in many(options.pop(key, None)))
+
+    a = Credentials.build(
+        token=options.pop("token", None),
+        headers=headers("header"),
+        query=tuple(parse_pair(q, "query=") for q in many(options.pop("query", None))),
+    )
+    b = Credentials.build(
+        token=options.pop("token_b", None), headers=headers("header_b"), identity="B"
+    )
+    low = Credentials.build(
+        token=options.pop("token_low", None), headers=headers("header_low"), identity="LOW"
+    )
+    return {"credentials": a, "credentials_b": b, "credentials_low": low}
 
 
 def pytest_configure(config: pytest.Config) -> None:

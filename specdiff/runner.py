@@ -282,6 +282,7 @@ class Runner:
         on_secret: Callable[[str], None] | None = None,
         policy: SafetyPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        on_working_credential: Callable[[str], None] | None = None,
     ) -> None:
         self._wire = _Wire(client)
         self._http_wire = _Wire(http_client or client)
@@ -306,6 +307,8 @@ class Runner:
             name: _Identity(name, creds, now) for name, creds in named if creds
         }
         self._blind_relogins = 0
+        self._on_working_credential = on_working_credential
+        """Told every probe-placed credential (``PlannedRequest.credential``) the API accepted."""
         self._limits = limits or RunnerLimits()
         self._semaphore = asyncio.Semaphore(self._limits.concurrency)
         self._timer = _Clock()
@@ -380,7 +383,7 @@ class Runner:
             why = f"not sent: {_whose(holder)} {holder.stop_reason} at {holder.stopped_at}"
             return _unsent(req, why, "credentials")
         if who is None:
-            return await self._send(req)
+            return self._working(req, await self._send(req))
         for _ in range(_MAX_RETRIES_AFTER_LOGIN + 1):
             sent_with = who.credentials
             exchange = await self._send(req)
@@ -394,6 +397,13 @@ class Runner:
                 who.affected[req.operation] += 1
             if verdict != "retry":
                 break
+        return self._working(req, exchange)
+
+    def _working(self, req: PlannedRequest, exchange: Exchange) -> Exchange:
+        """A credential a probe placed itself (a forgery, a canary, a moved token) that got in
+        is a credential: told to ``on_working_credential``, which redacts it."""
+        if req.credential and exchange.ok and self._on_working_credential is not None:
+            self._on_working_credential(req.credential)
         return exchange
 
     def _identity_of(self, req: PlannedRequest) -> _Identity | None:
@@ -689,6 +699,11 @@ class Runner:
         cause = wrapped if isinstance(wrapped, Exception) else exc
         if isinstance(cause, asyncio.TimeoutError | httpx.TimeoutException):
             return self._timed_out()
+        if _untrusted_certificate(cause):
+            return (
+                f"TLS certificate not trusted ({_reason(cause)}): pass --ca-bundle FILE with the "
+                "CA that signed it (or --insecure for a throwaway target)"
+            )
         if isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError):
             return f"cannot connect: {_reason(cause)}"
         if isinstance(cause, aiohttp.ClientPayloadError):
@@ -923,6 +938,18 @@ class _BoundedDecoder:
 
     def result(self) -> tuple[bytes, bool]:
         return b"".join(self._chunks), self.truncated
+
+
+def _untrusted_certificate(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a failed TLS certificate verification."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError | aiohttp.ClientConnectorCertificateError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _reason(exc: BaseException) -> str:

@@ -64,10 +64,12 @@ def report_score(report: Report) -> Score | None:
 
 
 def score_line(report: Report) -> str:
-    """The one line every format shows for the score: ``risk score 87/100, grade B``, or for
-    an incomplete run ``incomplete: 7 of 19 operations not judged (credentials stopped
-    working)`` and no score at all."""
+    """The one line every format shows for the score: ``risk score 35/100, grade F`` (and
+    ``; 2 suppressed`` when findings were accepted), or for an incomplete run ``incomplete: 7
+    of 19 operations not judged (credentials stopped working)`` and no score at all."""
     score = report_score(report)
     if score is None:
         return f"incomplete: {report.incomplete or 'not every operation was judged'}"
-    return f"risk score {score.value}/100, grade {score.grade}"
+    accepted = sum(1 for f in report.findings if f.suppression is not None)
+    suppressed = f"; {accepted} suppressed" if accepted else ""
+    return f"risk score {score.value}/100, grade {score.grade}{suppressed}"

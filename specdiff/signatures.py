@@ -32,6 +32,15 @@ class Match:
     """The matched line(s), trimmed: the smallest snippet that shows the breach."""
 
 
+_LINE_BREAKS = re.compile(r"<br\s*/?>|</(?:p|div|li|tr|pre|h[1-6]|table|ul|ol)>", re.I)
+"""Tags that end a line on screen: Express's development handler writes its whole stack as one
+``<pre>`` whose frames are separated by ``<br>`` alone."""
+
+_TRACE_KEYS = frozenset({"trace", "stack", "stacktrace", "stack_trace", "backtrace", "frames"})
+"""JSON keys under which frameworks list stack frames as objects (Laravel's debug JSON:
+``"trace": [{"file": ..., "line": ...}]``)."""
+
+
 def readable_text(exchange: Exchange) -> str:
     """The body as a person would read it (see the module docstring)."""
     raw = exchange.body[:_TEXT_LIMIT].decode("utf-8", errors="replace")
@@ -42,20 +51,26 @@ def readable_text(exchange: Exchange) -> str:
             return raw
     if "html" in exchange.media_type or raw.lstrip()[:1] == "<":
         without_tags = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.S | re.I)
-        return html.unescape(re.sub(r"<[^>]+>", "", without_tags))
+        lines = _LINE_BREAKS.sub("\n", without_tags)
+        return html.unescape(re.sub(r"<[^>]+>", "", lines))
     return raw
 
 
-def _strings(value: Any) -> Iterator[str]:
+def _strings(value: Any, key: str = "") -> Iterator[str]:
+    """Every string of a JSON value (keys too); a frame object listed under a trace key
+    (``{"file": "/app/x.php", "line": 54}``) reads as the trace line ``at /app/x.php:54``."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
+        file, line = value.get("file"), value.get("line")
+        if key in _TRACE_KEYS and isinstance(file, str) and isinstance(line, int):
+            yield f"at {file}:{line}"
+        for name, item in value.items():
+            yield str(name)
+            yield from _strings(item, str(name).lower())
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from _strings(item, key)
 
 
 def _first(table: tuple[tuple[str, re.Pattern[str]], ...], text: str) -> Match | None:
@@ -82,7 +97,9 @@ def _re(pattern: str, flags: int = 0) -> re.Pattern[str]:
 _TRACES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("python", _re(r"Traceback \(most recent call last\)")),
     ("python", _re(r'^\s*File "[^"\n]+\.py", line \d+, in \S+')),
-    ("java", _re(r"^\s*at [\w$.<>]+\([\w$]+\.(?:java|kt|scala|groovy):\d+\)")),
+    # Starlette's debug page: "File <span>/app/main.py</span>,\n line <i>22</i>,\n in <b>f</b>"
+    ("python", _re(r"^\s*File [^\s\"]+\.py,\s+line \d+,\s+in \w+")),
+    ("java", _re(r"^\s*at [\w$./<>]+\([\w$]+\.(?:java|kt|scala|groovy):\d+\)")),
     ("java", _re(r"^Exception in thread \"[^\"]+\" [\w.$]+(?:Exception|Error)")),
     ("dotnet", _re(r"^\s*at [\w.`<>\[\]]+\(.*\) in .+:line \d+")),
     ("dotnet", _re(r"^\s*--- End of stack trace from previous location")),
@@ -91,6 +108,8 @@ _TRACES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("go", _re(r"^\s*/[\w./-]+\.go:\d+ \+0x[0-9a-f]+$")),
     ("ruby", _re(r"[\w./-]+\.rb:\d+:in [`'][^'`\n]+'")),
     ("php", _re(r"^#\d+ [\w/\\.-]+\.php\(\d+\): ")),
+    # Symfony's trace as text ("at /app/src/x.php:8", "(/app/index.php:18)"), Laravel's JSON
+    ("php", _re(r"^\s*(?:at |\()[^\s()]+\.php:\d+\)?$")),
     ("php", _re(r"(?:Fatal error|Warning|Parse error)\b.*? in [\w/\\.-]+\.php on line \d+")),
 )
 
@@ -163,8 +182,10 @@ _DEBUGGERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     ),
     (
         "django",
-        ("in your Django settings",),
-        _re(r"because you have (?:<code>)?DEBUG = True(?:</code>)? in your Django settings"),
+        ("DEBUG = True",),
+        _re(
+            r"because you have (?:<code>)?DEBUG = True(?:</code>)?\s+in\s+your\s+Django\s+settings"
+        ),
     ),
     ("express", ('<ul id="stacktrace">',), _re(r"<ul id=\"stacktrace\">")),
     (
@@ -182,6 +203,10 @@ _DEBUGGERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
         ("Whoops! There was an error.", "<title>Ignition</title>"),
         _re(r"Whoops! There was an error\.|<title>Ignition</title>"),
     ),
+    # Symfony's ErrorHandler in debug mode (APP_DEBUG=1): its exception page with the trace
+    ("symfony", ('class="trace trace-as-text"',), _re(r'<table class="trace trace-as-text">')),
+    # ASP.NET Core's developer exception page (UseDeveloperExceptionPage)
+    ("aspnet", ('class="rawExceptionStackTrace"',), _re(r'<pre class="rawExceptionStackTrace">')),
 )
 
 

@@ -6,8 +6,11 @@ Three sources, in this order of precedence when more than one matches a finding:
   (SARIF kind ``inSource``);
 - the config file: ``suppress = [{rule, reason, method?, path?, key?}]`` (kind ``external``);
 - a baseline file written by ``specdiff baseline create`` (kind ``external``): the findings of
-  an earlier run, matched on :attr:`Finding.identity` (rule, method, path template, stable
-  evidence key), never on bodies, timestamps or canary values.
+  an earlier run, matched on :func:`specdiff.identity.stable_identity` (rule, method, path
+  template, evidence key without hosts, ports, schemes and per-run values), never on bodies,
+  timestamps or canary values. Baselines written before keys were made stable (their SD101,
+  SD102, SD406 ... keys name ``https://127.0.0.1:8443``) still match: every key read from a
+  file goes through the same :func:`~specdiff.identity.stable_key`.
 
 Matching is pure; reading and writing baseline files is the only I/O here.
 """
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from specdiff.errors import ConfigError
+from specdiff.identity import stable_identity, stable_key
 from specdiff.model import Finding, Operation, Suppression
 
 __all__ = [
@@ -38,7 +42,7 @@ __all__ = [
 BASELINE_VERSION = "1"
 
 Identity = tuple[str, str, str, str]
-"""(rule, METHOD, path template, key): what a baseline remembers of a finding."""
+"""(rule, METHOD, path template, stable key): what a baseline remembers of a finding."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +61,7 @@ class Suppress:
             self.rule == rule
             and self.method in (None, method)
             and self.path in (None, path)
-            and self.key in (None, key)
+            and self.key in (None, key, stable_key(key))
         )
 
 
@@ -125,7 +129,7 @@ def _why(
     for s in config:
         if s.matches(f):
             return Suppression("external", "config", s.reason)
-    if f.identity in baseline:
+    if stable_identity(f) in baseline:
         return Suppression("external", "baseline", "in the baseline (known before this change)")
     return f.suppression
 
@@ -154,7 +158,7 @@ def identities_from_report(doc: object, where: str) -> frozenset[Identity]:
             method, path = str(op.get("method") or ""), str(op.get("path") or "")
         else:  # a baseline file (or a host-wide finding of a report)
             method, path = str(item.get("method") or ""), str(item.get("path") or "")
-        out.add((item["rule"], method, path, str(item.get("key") or "")))
+        out.add((item["rule"], method, path, stable_key(str(item.get("key") or ""))))
     return frozenset(out)
 
 

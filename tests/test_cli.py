@@ -203,11 +203,13 @@ def test_rules_and_explain() -> None:
     assert "SD201   high     auth.missing-credentials-accepted" in listing.stdout
     explained = specdiff("explain", "sd201")
     assert explained.returncode == 0
+    assert explained.stdout.splitlines()[0].strip() == "SD201 auth.missing-credentials-accepted"
     assert (
-        "SD201 auth.missing-credentials-accepted (high, CWE-306, OWASP API2:2023)"
+        "Secured operation answers without credentials (high, CWE-306, OWASP API2:2023)"
         in explained.stdout
     )
-    assert "**Breach.**" in explained.stdout
+    assert "Breach. 2xx without credentials." in explained.stdout
+    assert "**" not in explained.stdout
     assert_one_line_error(specdiff("explain", "SD999"), 2, "unknown rule")
 
 

@@ -74,11 +74,101 @@ def test_a_literal_credential_is_refused(tmp_path: Path, key: str) -> None:
     assert "s3cret-value" not in err
 
 
-def test_credential_env_reference_must_be_set(tmp_path: Path) -> None:
+def test_credential_env_reference_must_be_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MY_API_TOKEN", raising=False)
     (tmp_path / "specdiff.toml").write_text('token-env = "MY_API_TOKEN"\n')
-    code, _, err = _lint("lint", str(DEMO_SPEC), env={"MY_API_TOKEN": ""})
+    code, _, err = _lint("lint", str(DEMO_SPEC))
     assert code == 2
-    assert err == "specdiff: error: token-env: the environment variable MY_API_TOKEN is not set\n"
+    assert err == (
+        f"specdiff: error: {tmp_path / 'specdiff.toml'}: token-env: the environment variable "
+        "MY_API_TOKEN is not set\n"
+    )
+
+
+def test_credential_env_reference_set_but_empty_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "specdiff.toml").write_text('token-b-env = "MY_B_TOKEN"\n')
+    code, _, err = _lint("check", str(DEMO_SPEC), "--base-url", CLOSED, env={"MY_B_TOKEN": " "})
+    assert code == 2
+    assert err == (
+        f"specdiff: error: {tmp_path / 'specdiff.toml'}: token-b-env: the environment variable "
+        "MY_B_TOKEN is set but empty (a CI secret this job cannot see?)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "command"),
+    [
+        ("SPECDIFF_TOKEN", "check"),
+        ("SPECDIFF_TOKEN_B", "check"),
+        ("SPECDIFF_TOKEN_LOW", "check"),
+        ("SPECDIFF_JWT_SECRET", "check"),
+        ("SPECDIFF_EXPIRED_TOKEN", "check"),
+        ("SPECDIFF_HEADER", "check"),
+        ("SPECDIFF_TOKEN", "lint"),
+    ],
+)
+def test_a_credential_variable_set_but_empty_is_exit_2(variable: str, command: str) -> None:
+    """A CI secret missing on a fork's pull request arrives empty: no anonymous pass."""
+    args = [command, str(DEMO_SPEC)] + (["--base-url", CLOSED] if command == "check" else [])
+    code, out, err = _lint(*args, env={variable: ""})
+    assert (code, out) == (2, "")
+    assert err == (
+        f"specdiff: error: {variable} is set but empty (a CI secret this job cannot see?): give "
+        "it a value, or unset it to check without that credential\n"
+    )
+
+
+def test_an_empty_credential_option_is_exit_2() -> None:
+    code, _, err = _lint("check", str(DEMO_SPEC), "--base-url", CLOSED, "--token-b", "")
+    assert code == 2
+    assert (
+        err == "specdiff: error: --token-b is empty: give the credential, or leave --token-b out\n"
+    )
+
+
+def test_an_empty_variable_is_no_error_when_the_option_gives_the_credential() -> None:
+    code, _, err = _lint(
+        "check", str(DEMO_SPEC), "--base-url", CLOSED, "--token", "t0k", env={"SPECDIFF_TOKEN": ""}
+    )
+    assert code == 3, err  # it went on to the (closed) target
+    assert "127.0.0.1:9" in err
+
+
+@pytest.mark.parametrize("command", ["check", "lint"])
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("specdiff.toml", 'spec = "x.yaml\n', "not valid TOML"),
+        ("specdiff.toml", "frobnicate = 1\n", "unknown key 'frobnicate'"),
+        ("specdiff.toml", 'token = "abc"\n', "'token' would put a credential in the file"),
+        ("specdiff.toml", 'token-env = "NOT_SET_ANYWHERE"\n', "NOT_SET_ANYWHERE is not set"),
+        ("pyproject.toml", "[tool.specdiff\n", "not valid TOML"),
+    ],
+)
+def test_a_broken_found_file_is_one_line_even_when_it_should_give_the_spec(
+    tmp_path: Path, command: str, name: str, text: str, message: str
+) -> None:
+    """Without SPEC on the command line, the file was to give it: its own error must show, not
+    "Missing argument 'SPEC'" (nor, for a broken pyproject.toml, a traceback)."""
+    (tmp_path / name).write_text(text)
+    code, out, err = _lint(command)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"specdiff: error: {tmp_path / name}: ") and message in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args", [["rules"], ["explain", "SD201"], ["check", "--help"], ["--version"]]
+)
+def test_a_broken_pyproject_does_not_break_commands_it_cannot_configure(
+    tmp_path: Path, args: list[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.specdiff\n")
+    code, out, err = _lint(*args)
+    assert code == 0, err
+    assert out
 
 
 def test_bad_suppress_entry_is_exit_2(tmp_path: Path) -> None:

@@ -66,6 +66,34 @@ def test_fixture_passes_the_hardened_app_and_fails_the_vulnerable_one(
     result.stdout.no_fnmatch_line("*test_hardened_contract FAILED*")
 
 
+KEYWORDS = f"""
+from specdiff.demo import vulnerable
+from specdiff.demo.capture import RequestLog
+
+SPEC = {str(SPEC)!r}
+ALICE = vulnerable.issue("alice", vulnerable.SECRET)
+BOB = vulnerable.issue("bob", vulnerable.SECRET)
+
+
+def rules(result):
+    return {{f.rule for f in result.report.findings}}
+
+
+def test_the_clis_credential_keywords(specdiff):
+    app = vulnerable.create_app(RequestLog(), partner_key="k-partner")
+    alone = specdiff.check(SPEC, app=app, token=ALICE, header="X-API-Key: k-partner")
+    both = specdiff.check(SPEC, app=app, token=ALICE, header=["X-API-Key: k-partner"], token_b=BOB)
+    assert "SD212" not in rules(alone) and "SD212" in rules(both)  # identity B from token_b=
+    assert "SD207" in rules(alone)  # the partner key from header= was moved to ?api_key=
+"""
+
+
+def test_check_takes_the_clis_credential_keywords(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_keywords=KEYWORDS)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.specdiff(**options): *"])

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from flask import Flask, request
 from werkzeug.wrappers import Request
@@ -37,6 +37,8 @@ class CapturedRequest:
     headers: tuple[tuple[str, str], ...]
     """Header name/value pairs in the order received (names as werkzeug reports them)."""
     body: bytes
+    status: int | None = None
+    """The status the app answered (recorded by :meth:`RequestLog.wrap` only)."""
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or ``None``."""
@@ -85,23 +87,44 @@ class RequestLog:
         before Flask runs): :meth:`attach` would miss those requests.
         """
 
-        def recording(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def recording(environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
             req = Request(environ, shallow=False)
             body = req.get_data(cache=True)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             scheme: Scheme = "https" if req.scheme == "https" else "http"
-            self.record(
-                CapturedRequest(
-                    scheme=scheme,
-                    method=req.method,
-                    path=req.path,
-                    query=req.query_string.decode("latin-1"),
-                    headers=tuple((k, v) for k, v in req.headers.items()),
-                    body=body,
-                )
-            )
-            return app(environ, start_response)
+            recorded = False
+
+            def record(status: int | None) -> None:
+                nonlocal recorded
+                if not recorded:
+                    recorded = True
+                    self.record(
+                        CapturedRequest(
+                            scheme=scheme,
+                            method=req.method,
+                            path=req.path,
+                            query=req.query_string.decode("latin-1"),
+                            headers=tuple((k, v) for k, v in req.headers.items()),
+                            body=body,
+                            status=status,
+                        )
+                    )
+
+            def noting_status(status: str, headers: Any, exc_info: Any = None) -> Any:
+                # recorded before a byte of the answer leaves: a client that has its answer
+                # finds the request in the log (the debugger calls this lazily, from the body)
+                record(int(status.split()[0]))
+                return start_response(status, headers, exc_info)
+
+            inner = app(environ, noting_status)
+            try:
+                yield from inner
+            finally:
+                close = getattr(inner, "close", None)
+                if close is not None:
+                    close()
+                record(None)  # the app failed before it answered
 
         return recording
 

@@ -296,7 +296,9 @@ def create_app(
     @requires_auth
     def answer(user: User) -> Response:
         # The assistant never sees credentials, so it cannot repeat them.
-        question = request.args.get("q", "")
+        question = request.args.get("q")
+        if not question:
+            return _error("q is required", 400)
         text = f"You asked: {question[:80]} I cannot share credentials; see your account page."
         return _json({"completion": text, "model": "shop-assistant-1"})
 

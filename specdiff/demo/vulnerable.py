@@ -8,8 +8,9 @@ Its sins, on purpose (``serve.py`` adds the first: the plain-HTTP port serves th
 * ``GET /me`` leaks the caller's ``api_key`` (and an undocumented, harmless ``theme``);
 * the JWT secret is the weak, copy-pasted ``your_jwt_secret_key``, and its tokens carry the
   user's e-mail address;
-* authentication (``_authenticate``) also takes the token from ``?token=`` and answers a refused
-  token with PyJWT's exception text ("Signature verification failed", "Signature has expired");
+* authentication (``_authenticate``) also takes the token from ``?token=`` and from an
+  ``access_token`` cookie, and answers a refused token with PyJWT's exception text
+  ("Signature verification failed", "Signature has expired");
 * authentication looks the signing key up by the token's ``kid`` header with SQL built by
   string formatting (``keystore.py``): ``kid: x' UNION SELECT 'specdiff'--`` picks the key;
 * ``GET /users`` trusts any bearer string; ``GET /me`` decodes with
@@ -127,8 +128,9 @@ def _bearer() -> str | None:
     token = token.strip()
     if scheme.lower() == "bearer" and token:
         return token
-    # Sin: the token is also taken from the URL, where logs and histories keep it.
-    return request.args.get("token") or None
+    # Sins: the token is also taken from the URL, where logs and histories keep it, and from a
+    # cookie, which every browser sends by itself (cross-site request forgery).
+    return request.args.get("token") or request.cookies.get("access_token") or None
 
 
 def _signing_key(token: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from typing import Literal
 
 from specdiff.model import Finding, Report
 
@@ -57,9 +58,11 @@ def render(
     color: bool = False,
     width: int = 100,
     source_root: str | None = None,
+    detail: Literal["quiet", "normal", "verbose"] = "normal",
 ) -> str:
-    """Render ``report`` as ``fmt``; ``color`` and ``width`` only matter for ``Format.TEXT``,
-    ``source_root`` (the repository root the spec path is made relative to) for SARIF."""
+    """Render ``report`` as ``fmt``; ``color``, ``width`` and ``detail`` (``-q``/``-v``) only
+    matter for ``Format.TEXT``, ``source_root`` (the repository root the spec path is made
+    relative to) for SARIF."""
     fmt = Format(fmt)  # also accepts the plain value ("json"); raises ValueError on anything else
     if fmt is Format.JSON:
         from specdiff.reporters import json as json_reporter
@@ -68,7 +71,7 @@ def render(
     if fmt is Format.TEXT:
         from specdiff.reporters import terminal
 
-        return terminal.render(report, color=color, width=width)
+        return terminal.render(report, color=color, width=width, detail=detail)
     if fmt is Format.SARIF:
         from specdiff.reporters import sarif
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["sanitize"]
+__all__ = ["sanitize", "shorten", "squeeze"]
 
 # C0 controls but tab and newline, DEL, C1 controls (U+009B is a one-character CSI), the
 # line/paragraph separators and the bidirectional marks and overrides ("Trojan Source").
@@ -32,3 +32,28 @@ def sanitize(text: str, *, multiline: bool = False) -> str:
     if multiline:
         return _UNSAFE_MULTILINE.sub(_escape_char, text.replace("\r\n", "\n"))
     return _UNSAFE_ONE_LINE.sub(_escape_char, text)
+
+
+_REPEATED = re.compile(r"(\S)\1{31,}")
+"""One visible character 32 times or more in a row: an overlong input, shown as its count."""
+
+
+def squeeze(text: str) -> str:
+    """Long runs of one character shown as ``"a" × 4096``: the value, not its bytes."""
+    return _REPEATED.sub(lambda m: f'"{m.group(1)}" × {len(m.group(0))}', text)
+
+
+def shorten(text: str, limit: int, *, max_lines: int = 0, whole: str = "") -> str:
+    """``text`` squeezed, then cut to ``limit`` characters (and ``max_lines`` lines when set)
+    with a marker saying how much was left out and, with ``whole``, where to see all of it."""
+    squeezed = squeeze(text)
+    short = squeezed
+    lines = short.split("\n")
+    if max_lines and len(lines) > max_lines:
+        short = "\n".join(lines[:max_lines])
+    if len(short) > limit:
+        short = short[:limit]
+    if short == squeezed:
+        return short
+    where = f"; whole: {whole}" if whole else ""
+    return f"{short.rstrip()} … [+{len(squeezed) - len(short):,} chars{where}]"

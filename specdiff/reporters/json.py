@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from specdiff.identity import fingerprint, group_id
 from specdiff.model import (
     Confidence,
     Coverage,
@@ -69,6 +70,8 @@ def _finding(f: Finding) -> dict[str, Any]:
         "evidence": _evidence(f.evidence) if f.evidence else None,
         "remediation": f.remediation,
         "suppressed": _suppression(f.suppression) if f.suppression else None,
+        "group": group_id(f),
+        "fingerprint": fingerprint(f),
     }
 
 

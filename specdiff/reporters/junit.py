@@ -1,6 +1,8 @@
 """JUnit XML for CI test tabs: one test case per operation x rule family.
 
-A case fails when the operation has a counted finding of that family; suppressed and baselined
+A case fails when the operation has a counted finding of that family; its failure message
+names each root cause once (``SD203 Unsigned (alg: none) JWT accepted (alg-none, alg-None)``),
+not each variant; suppressed and baselined
 findings are listed in ``system-out`` and do not fail it; operations that were skipped or not
 reached are skipped cases. Host-wide findings (HSTS, version banners) go to a ``host-wide``
 case. Built with :mod:`xml.etree.ElementTree`, never with string formatting, and every server
@@ -13,14 +15,17 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from specdiff.catalogue import CATALOGUE
+from specdiff.catalogue import CATALOGUE, family_of
+from specdiff.identity import Group, group_findings
 from specdiff.model import Finding, Report
 from specdiff.reporters import sorted_findings
-from specdiff.reporters._text import sanitize
+from specdiff.reporters._text import sanitize, shorten
 from specdiff.score import report_score
 
-__all__ = ["family_of", "render"]
+__all__ = ["EVIDENCE_LIMIT", "family_of", "render"]
 
+EVIDENCE_LIMIT = 2000
+"""Request, evidence and curl text longer than this (after squeezing repeats) is cut."""
 _HOST_WIDE = "host-wide"
 # not allowed in XML 1.0 even after sanitize: lone surrogates and the two non-characters
 _XML_ILLEGAL = re.compile("[\ud800-\udfff\ufffe\uffff]")
@@ -30,10 +35,8 @@ def _xml(text: str) -> str:
     return _XML_ILLEGAL.sub("\ufffd", sanitize(text, multiline=True))
 
 
-def family_of(code: str, kind: str = "") -> str:
-    """The rule family: the part of the kind before the dot (``auth`` for SD201)."""
-    cat = CATALOGUE.get(code)
-    return (cat.kind if cat else kind).split(".", 1)[0] or "other"
+def _cap(text: str) -> str:
+    return shorten(text, EVIDENCE_LIMIT, whole="--format json, --har FILE")
 
 
 def _detail(f: Finding) -> str:
@@ -44,18 +47,33 @@ def _detail(f: Finding) -> str:
         lines.append(f"spec: {f.location.file}:{f.location.line}")
     if f.evidence is not None:
         if f.evidence.request:
-            lines.append(f"request: {f.evidence.request}")
+            lines.append(f"request: {_cap(f.evidence.request)}")
         if f.evidence.status is not None:
             lines.append(f"status: {f.evidence.status}")
         if f.evidence.snippet:
-            lines.append(f"evidence: {f.evidence.snippet}")
+            lines.append(f"evidence: {_cap(f.evidence.snippet)}")
         if f.evidence.curl:
-            lines.append(f"reproduce: {f.evidence.curl}")
+            lines.append(f"reproduce: {_cap(f.evidence.curl)}")
     if f.remediation:
         lines.append(f"fix: {f.remediation}")
     if f.suppression is not None:
         lines.append(f"suppressed ({f.suppression.source}): {f.suppression.justification}")
     return _xml("\n".join(lines))
+
+
+def _headline(g: Group) -> str:
+    """``SD203 Unsigned (alg: none) JWT accepted (alg-none, alg-None, alg-NONE)``."""
+    keys = list(dict.fromkeys(f.key for f in g.findings if f.key))
+    return f"{g.rule} {g.first.title}" + (f" ({', '.join(keys)})" if keys else "")
+
+
+def _group_detail(g: Group) -> str:
+    """One root cause within the test case: its representative instance in full."""
+    more = len(g.findings) - 1
+    tail = (
+        f"\n(and {more} more instance(s) of this cause: --format json lists each)" if more else ""
+    )
+    return _detail(g.first) + _xml(tail)
 
 
 def render(report: Report) -> str:
@@ -91,18 +109,16 @@ def render(report: Report) -> str:
             found = by_case.get((family, op), [])
             case = ET.SubElement(suite, "testcase", name=_xml(op), classname=f"specdiff.{family}")
             counts["tests"] += 1
-            counted = [f for f in found if f.suppression is None]
+            counted = group_findings(f for f in found if f.suppression is None)
             if counted:
                 counts["failures"] += 1
                 failure = ET.SubElement(
                     case,
                     "failure",
-                    message=_xml(
-                        f"{len(counted)} finding(s): " + ", ".join(f.rule for f in counted)
-                    ),
+                    message=_xml("; ".join(_headline(g) for g in counted)),
                     type=counted[0].rule,
                 )
-                failure.text = "\n\n".join(_detail(f) for f in counted)
+                failure.text = "\n\n".join(_group_detail(g) for g in counted)
             elif status != "probed":
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=_xml(f"{status}: {reason}"))

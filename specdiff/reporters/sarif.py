@@ -9,7 +9,9 @@ The mapping follows bandit, semgrep and checkov (STYLE.md section 6):
 - one result per finding: ``ruleId`` + ``ruleIndex``, ``level``, the spec file relative to the
   repository root with ``uriBaseId: %SRCROOT%`` and the operation's line, a logical location
   ``GET /users/{id}``, and ``partialFingerprints`` hashed from (code, method, path template,
-  key) only: never bodies, timestamps or canary values, so alerts survive reruns;
+  key without host, port, scheme and per-run values: :mod:`specdiff.identity`) only: never
+  bodies, timestamps or canary values, so alerts survive reruns and a change of address;
+- ``properties.group``: the root-cause group the human formats show the finding in;
 - suppressed and baselined findings keep their result, with ``suppressions`` (kind and
   justification), as semgrep and checkov do;
 - operations not reached or skipped become ``toolExecutionNotifications``.
@@ -19,7 +21,6 @@ Output is deterministic (``sort_keys``) and pure: the caller passes the reposito
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import posixpath
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from specdiff.catalogue import CATALOGUE
+from specdiff.identity import fingerprint, group_id
 from specdiff.model import Confidence, Finding, Report, Severity
 from specdiff.reporters import sorted_findings
 from specdiff.reporters._text import sanitize
@@ -55,11 +57,6 @@ _PRECISION = {
     Confidence.TENTATIVE: "medium",
 }
 _FINGERPRINT_KEY = "specdiffFindingIdentity/v1"
-
-
-def fingerprint(f: Finding) -> str:
-    """SHA-256 of the finding's identity (rule, method, path template, key): stable fields only."""
-    return hashlib.sha256("\x1f".join(f.identity).encode("utf-8")).hexdigest()
 
 
 def spec_uri(file: str, source_root: str | None) -> str:
@@ -127,6 +124,7 @@ def _result(f: Finding, index: int, spec: str, source_root: str | None) -> dict[
         "confidence": f.confidence.value,
         "kind": f.kind,
         "key": _text(f.key),
+        "group": group_id(f),
     }
     if f.evidence is not None:
         properties["evidence"] = {

@@ -1,4 +1,4 @@
-"""The authentication family (SD202-SD216) against the demo twins over real loopback HTTPS.
+"""The authentication family (SD202-SD217) against the demo twins over real loopback HTTPS.
 
 The shared default scan (identity A only) shows what a user gets with one token; a second scan
 per twin adds identity B, the low-privilege identity, the signing secret and an expired token.
@@ -21,13 +21,20 @@ from specdiff.demo.serve import RunningTwin
 from specdiff.demo.tokens import issue_token
 from specdiff.engine import scan
 from specdiff.errors import PreflightError
-from specdiff.jwtkit import KID_INJECTIONS, kid_injected, parse_jwt
+from specdiff.jwtkit import (
+    KID_INJECTIONS,
+    alg_none,
+    flipped_signature,
+    forged_payload,
+    kid_injected,
+    parse_jwt,
+)
 from specdiff.model import Report, Severity
 from specdiff.mutate import MALFORMED_JSON, canary
 from specdiff.reporters import Format, render
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
-FAMILY = tuple(f"SD2{n:02d}" for n in range(2, 17))
+FAMILY = tuple(f"SD2{n:02d}" for n in range(2, 18))
 DEFAULT_EXPECTED = {
     # GET /me ignores the signature: alg none and forged tokens get in; key injection and
     # claim attacks would say nothing more, so they stay silent there
@@ -56,6 +63,12 @@ DEFAULT_EXPECTED = {
     ("SD207", "GET /admin/stats", "token"),
     ("SD207", "GET /assistant/answer", "token"),
     ("SD207", "GET /realtime/ticket", "token"),
+    # ... and from an access_token cookie, which a browser sends by itself (CSRF)
+    ("SD217", "GET /me", "access_token"),
+    ("SD217", "GET /orders", "access_token"),
+    ("SD217", "GET /admin/stats", "access_token"),
+    ("SD217", "GET /assistant/answer", "access_token"),
+    ("SD217", "GET /realtime/ticket", "access_token"),
     ("SD208", "POST /users", ""),
     ("SD209", "GET /me", ""),
     ("SD209", "GET /orders", ""),
@@ -84,7 +97,7 @@ ALICE_ORDER = ORDERS[0].id
 SD202_KEY = canary("GET /partner/catalog", "made-up", "3")
 
 
-def _with_inputs(twin: RunningTwin) -> TwinScan:
+def _with_inputs(twin: RunningTwin, har: Path | None = None) -> TwinScan:
     twin.log.clear()
     report = scan(
         twin_config(
@@ -93,14 +106,21 @@ def _with_inputs(twin: RunningTwin) -> TwinScan:
             credentials_low=Credentials.build(token=twin.token_low, identity="LOW"),
             jwt_secret=twin.secret,
             expired_token=issue_token("alice", twin.secret, lifetime=-60),
+            har=str(har) if har is not None else None,
         )
     )
     return TwinScan(report, twin.log.entries())
 
 
 @pytest.fixture(scope="module")
-def vulnerable_full(vulnerable_twin: RunningTwin) -> TwinScan:
-    return _with_inputs(vulnerable_twin)
+def full_har(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the vulnerable twin's full scan writes its ``--har`` log."""
+    return tmp_path_factory.mktemp("har") / "run.har"
+
+
+@pytest.fixture(scope="module")
+def vulnerable_full(vulnerable_twin: RunningTwin, full_har: Path) -> TwinScan:
+    return _with_inputs(vulnerable_twin, full_har)
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +130,8 @@ def hardened_full(hardened_twin: RunningTwin) -> TwinScan:
 
 def _rendered(report: Report, fmt: Format) -> str:
     """The report in ``fmt``, without the catalogue's SD206 text: SARIF and HTML quote it, and
-    it names the vulnerable twin's very secret as an example ("`your_jwt_secret_key`)")."""
-    return render(report, fmt).replace("`your_jwt_secret_key`)", "")
+    it names the vulnerable twin's very secret as an example ("`your_jwt_secret_key` ...)")."""
+    return render(report, fmt).replace("`your_jwt_secret_key` ...)", "")
 
 
 def test_default_scan_finds_exactly_the_single_identity_sins(vulnerable_scan: TwinScan) -> None:
@@ -150,7 +170,7 @@ def test_with_identities_and_secrets_finds_exactly_the_rest(vulnerable_full: Twi
     weak = by_key[("SD206", "")]
     assert weak.location is not None and weak.location.line is not None  # the bearer scheme
     # the cracked secret is never shown; SARIF and HTML quote the catalogue's rule text, which
-    # names this very secret as an example ("`your_jwt_secret_key`)"): that mention is allowed
+    # names this very secret as an example ("`your_jwt_secret_key` ...)"): that mention is allowed
     for fmt in Format:
         assert "your_jwt_secret_key" not in _rendered(vulnerable_full.report, fmt), fmt
 
@@ -319,3 +339,72 @@ def test_kid_sql_injection_picks_the_key_only_on_the_vulnerable_twin(
         assert status("kid-sql-injection") == accepted
         # neither twin reads key files: the kid that points at /dev/null proves nothing here
         assert status("kid-dev-null") == 401
+
+
+@pytest.mark.parametrize("which", ["vulnerable_scan", "hardened_scan"])
+def test_the_token_moved_into_a_cookie_travels_alone_and_only_over_https(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    scan_: TwinScan = request.getfixturevalue(which)
+    twin: RunningTwin = request.getfixturevalue(which.replace("_scan", "_twin"))
+    moved = [e for e in scan_.log if twin.token in (e.header("Cookie") or "")]
+    # SD217: one request per cookie name on GET /me, and the token never beside its header
+    names = sorted((e.header("Cookie") or "").partition("=")[0] for e in moved if e.path == "/me")
+    assert names == ["access_token", "auth", "jwt", "token"]
+    for entry in moved:
+        assert entry.scheme == "https" and entry.method == "GET", entry
+        assert entry.header("Authorization") is None and twin.token not in entry.query, entry
+    # the partner key, declared in the X-API-Key header, moves into its own name and api_key
+    keyed = sorted(
+        (e.header("Cookie") or "").partition("=")[0]
+        for e in scan_.log
+        if e.path == "/partner/catalog" and twin.api_key in (e.header("Cookie") or "")
+    )
+    assert keyed == ["X-API-Key", "api_key"]
+
+
+def _working_forgeries(scan_: TwinScan, twin: RunningTwin) -> set[str]:
+    """Every credential specdiff made (forged, tampered, random, canary) that the twin answered
+    2xx, read from the twin's own log: the Authorization and X-API-Key values that are none of
+    the user's."""
+    own = {f"Bearer {t}" for t in (twin.token, twin.token_b, twin.token_low)} | {twin.api_key}
+    made = set()
+    for entry in scan_.log:
+        if entry.status is None or not 200 <= entry.status < 300:
+            continue
+        for name in ("Authorization", "X-API-Key"):
+            value = entry.header(name)
+            if value and value not in own:
+                made.add(value.removeprefix("Bearer "))
+    return made
+
+
+def test_working_forgeries_are_redacted_in_every_output(
+    vulnerable_twin: RunningTwin, vulnerable_full: TwinScan, full_har: Path
+) -> None:
+    forged = _working_forgeries(vulnerable_full, vulnerable_twin)
+    alice = parse_jwt(vulnerable_twin.token)
+    assert alice is not None
+    # what the twin let in: unsigned and tampered copies of alice's token, the kid-injected one,
+    # re-signed claim attacks, SD202's made-up bearer strings and partner key, the canary key
+    assert {alg_none(alice, w) for w in ("none", "None", "NONE")} <= forged
+    assert {forged_payload(alice), flipped_signature(alice)} <= forged
+    assert any(t.startswith("specdiff") for t in forged)  # SD202's random credentials
+    assert any(t.startswith("sdcanary") for t in forged)  # SD404's canary, taken as a key
+    assert len(forged) >= 12
+    outputs = {fmt.value: _rendered(vulnerable_full.report, fmt) for fmt in Format}
+    outputs["har"] = full_har.read_text()
+    for where, text in outputs.items():
+        for token in forged:
+            assert token not in text, (where, token[:12])
+    # the evidence still says what was forged: decoded header and claims, masked personal data
+    by_key = {(f.rule, f.key): f for f in vulnerable_full.report.findings}
+    unsigned = by_key[("SD203", "alg-none")].evidence
+    assert unsigned is not None
+    assert unsigned.snippet.startswith(
+        "forged JWT (an unsigned (alg none) copy of the user's JWT: alg-none), withheld: "
+        'header {"alg": "none", "typ": "JWT"}, claims {"email": "al******om (17 chars)", '
+    )
+    assert '"sub": "alice"' in unsigned.snippet
+    assert "Authorization: Bearer [REDACTED]" in unsigned.request
+    assert "${SPECDIFF_FORGED_CREDENTIAL}" in unsigned.curl

@@ -162,6 +162,8 @@ def test_without_credentials_anonymous_answers_of_secured_operations_are_found(
 ) -> None:
     bare = scan(twin_config(vulnerable_twin, credentials=Credentials()))
     assert {k for k in finding_keys(bare, ["SD201"])} == {("SD201", "GET /users/{id}", "")}
+    # one cause, one finding: the route that takes no credential is not also SD202
+    assert not {op for _, op, _ in finding_keys(bare, ["SD202"])} & {"GET /users/{id}"}
     assert any("no credentials given" in n for n in bare.notes)
     # no order can be listed anonymously, so its id comes from --param
     with_id = scan(
@@ -189,6 +191,7 @@ def test_demo_command_exit_codes() -> None:
     assert vulnerable.returncode == 1, vulnerable.stderr
     for code in ("SD101", "SD201", "SD302", "SD303"):
         assert code in vulnerable.stdout
+    assert len(vulnerable.stdout.splitlines()) <= 400  # the summary first, one block per cause
     hardened = run("--hardened")
     assert hardened.returncode == 0, hardened.stdout + hardened.stderr
     assert "No findings" in hardened.stdout

@@ -57,6 +57,9 @@ def test_vulnerable_twin_gives_exactly_the_expected_leaks(
         ("SD502", "GET /products/search", ""),
         ("SD502", "GET /reports/daily", ""),
         ("SD503", "GET /products/search", "query.limit"),
+        # the required q left out is answered 200 (request.args.get("q", "")): issue 12.4
+        ("SD503", "GET /products/search", "query.q"),
+        ("SD503", "GET /assistant/answer", "query.q"),
         ("SD404", "GET /me", "body"),
         ("SD404", "GET /admin/stats", "body"),
         ("SD404", "GET /assistant/answer", "body"),

@@ -122,3 +122,16 @@ def test_without_user_credentials_the_baseline_itself_is_judged(tmp_path: Path) 
         )
         == []
     )
+
+
+def test_without_credentials_an_open_route_is_one_finding_not_two(tmp_path: Path) -> None:
+    """No credentials given: the anonymous baseline of a secured operation answered 2xx. That is
+    SD201; SD202 (a random token accepted) would only repeat the same cause, so it plans nothing."""
+    from probes.auth import InvalidTokenAccepted
+
+    api = api_of(tmp_path, DOC)
+    op, ctx = operation(api, "GET /secured"), _ctx(api, creds=False)
+    assert len(list(MissingCredentialsAccepted().judge(op, ctx, []))) == 1
+    assert list(InvalidTokenAccepted().plan(op, ctx)) == []
+    # with credentials and a refused anonymous request, SD202 still asks
+    assert list(InvalidTokenAccepted().plan(op, _ctx(api, creds=True)))

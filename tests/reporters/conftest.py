@@ -1,8 +1,11 @@
-"""One shared report for every reporter test: five findings across severities, hostile text.
+"""One shared report for every reporter test: findings across severities, hostile text.
 
 It also carries a canary credential the way a real scan would meet it (echoed in a response
 snippet, quoted in a message and a note) and passes it through the engine's
-:class:`~specdiff.redact.Redactor`, so every reporter test can assert that no format leaks it.
+:class:`~specdiff.redact.Redactor`, so every reporter test can assert that no format leaks it;
+a 4 KB value (``"a" * 4096`` in a snippet and a curl line) that every human format must cap;
+and one root cause seen on three operations (SD101, keyed by the plain-HTTP listener's
+address), which the human formats show as one group.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ HOSTILE_SNIPPET = (
     "\x1b[31mRED\x1b[0m \x00nul \r carriage [bold red]x[/] ünïcødé ✓ 日本"
 )
 LONG_SNIPPET = "A" * 1000
+LONG_VALUE = "a" * 4096
+"""An overlong input the API accepted (SD503): shown whole in JSON, capped elsewhere."""
+HTTP_TWIN = "http://api.example.test:8080"
 CANARY = "sdcanary-7f3e9b1c2d4a"
 """The user's credential in this report: it must never appear in any rendered format."""
 
@@ -139,6 +145,56 @@ FINDINGS = (
         location=_loc(80, "/paths/~1orders/get"),
         evidence=None,
         remediation="Verify tokens.",
+    ),
+)
+
+
+def _http_accepted(op: OperationRef, line: int, severity: Severity) -> Finding:
+    return Finding(
+        rule="SD101",
+        kind="transport.http-accepted",
+        title="API answers over plain HTTP",
+        severity=severity,
+        confidence=Confidence.CERTAIN,
+        message=f"{op.method} {op.path} answered 200 over plain HTTP ({HTTP_TWIN})",
+        cwe=319,
+        owasp="API8:2023",
+        operation=op,
+        location=_loc(line, ""),
+        evidence=Evidence(
+            request=f"{op.method} {HTTP_TWIN}{op.path}",
+            status=200,
+            snippet="HTTP 200",
+            curl=f"curl -sS -i {HTTP_TWIN}{op.path}",
+        ),
+        remediation="Redirect every http:// request to https with 308.",
+        key=HTTP_TWIN,
+    )
+
+
+FINDINGS += (
+    _http_accepted(GET_USER, 42, Severity.CRITICAL),
+    _http_accepted(LIST_ORDERS, 80, Severity.CRITICAL),
+    _http_accepted(HEALTH, 90, Severity.HIGH),
+    Finding(
+        rule="SD503",
+        kind="conformance.invalid-input-accepted",
+        title="Invalid input accepted",
+        severity=Severity.LOW,
+        confidence=Confidence.FIRM,
+        message="GET /orders accepted (200) a request with overlong-string in query.limit",
+        cwe=20,
+        owasp="API8:2023",
+        operation=LIST_ORDERS,
+        location=_loc(80, "/paths/~1orders/get"),
+        evidence=Evidence(
+            request=f"GET https://api.example.test/orders?limit={LONG_VALUE}",
+            status=200,
+            snippet=f'{{"limit": "{LONG_VALUE}", "items": []}}',
+            curl=f"curl -sS -i 'https://api.example.test/orders?limit={LONG_VALUE}'",
+        ),
+        remediation="Validate requests against the documented schemas.",
+        key="query.limit",
     ),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 
@@ -10,7 +11,7 @@ import pytest
 from specdiff.model import Report
 from specdiff.reporters import Format, render
 
-from .conftest import CANARY
+from .conftest import CANARY, LONG_VALUE
 
 
 @pytest.mark.parametrize("fmt", list(Format))
@@ -65,3 +66,27 @@ def test_every_format_shows_every_finding(sample_report: Report, fmt: Format) ->
 )
 def test_file_extensions(fmt: Format, suffix: str) -> None:
     assert fmt.extension == suffix
+
+
+@pytest.mark.parametrize("fmt", [Format.TEXT, Format.MARKDOWN, Format.JUNIT])
+def test_human_formats_cap_the_4kb_value(sample_report: Report, fmt: Format) -> None:
+    out = render(sample_report, fmt)
+    assert LONG_VALUE not in out and "a" * 64 not in out
+    assert '"a" × 4096' in out  # the value is still named, by its size
+
+
+@pytest.mark.parametrize("fmt", [Format.JSON, Format.SARIF, Format.HTML])
+def test_machine_formats_and_the_expandable_html_keep_every_byte(
+    sample_report: Report, fmt: Format
+) -> None:
+    assert LONG_VALUE in render(sample_report, fmt)
+
+
+def test_markdown_and_text_sizes_hold_on_a_large_report(sample_report: Report) -> None:
+    many = tuple(
+        dataclasses.replace(f, key=f"$.k{i}") for i in range(300) for f in sample_report.findings
+    )
+    report = dataclasses.replace(sample_report, findings=many)
+    assert len(render(report, Format.MARKDOWN)) <= 60_000
+    quiet = render(report, Format.TEXT, detail="quiet")
+    assert len(quiet.splitlines()) < 2400  # one row per group, nothing else

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from specdiff.identity import fingerprint
 from specdiff.model import Evidence, Report, Severity, Summary
 from specdiff.reporters import Format, render
 from specdiff.reporters import json as json_reporter
@@ -54,6 +55,8 @@ FINDING_KEYS = {
     "evidence",
     "remediation",
     "suppressed",
+    "group",
+    "fingerprint",
 }
 OPERATION_KEYS = {"method", "path", "operation_id"}
 LOCATION_KEYS = {"file", "line", "pointer"}
@@ -111,11 +114,15 @@ def test_findings_sorted_by_severity_then_rule_then_operation(sample_report: Rep
     doc = json.loads(json_reporter.render(sample_report))
     order = [(f["severity"], f["rule"]) for f in doc["findings"]]
     assert order == [
+        ("critical", "SD101"),
+        ("critical", "SD101"),
         ("critical", "SD201"),
         ("critical", "SD303"),
+        ("high", "SD101"),
         ("high", "SD202"),
         ("medium", "SD402"),
         ("low", "SD406"),
+        ("low", "SD503"),
     ]
 
 
@@ -152,8 +159,8 @@ def test_summary_counts(sample_report: Report) -> None:
         "probed": 4,
         "requests": 29,
         "duration_seconds": 1.235,
-        "findings": 5,
-        "by_severity": {"critical": 2, "high": 1, "medium": 1, "low": 1, "info": 0},
+        "findings": 9,
+        "by_severity": {"critical": 4, "high": 2, "medium": 1, "low": 2, "info": 0},
         "suppressed": 0,
         "score": 0,
         "grade": "F",
@@ -197,6 +204,8 @@ def test_finding_fields(sample_report: Report) -> None:
         },
         "remediation": "Require authentication on DELETE /users/{id}.",
         "suppressed": None,
+        "group": "SD201-b713b12d",
+        "fingerprint": fingerprint(sample_report.findings[2]),
     }
     host_wide = findings["SD406"]
     assert host_wide["operation"] is None
@@ -257,7 +266,7 @@ def test_never_filters(sample_report: Report) -> None:
     info = dataclasses.replace(sample_report.findings[0], severity=Severity.INFO, rule="SD999")
     report = dataclasses.replace(sample_report, findings=(*sample_report.findings, info))
     doc = json_reporter.to_dict(report)
-    assert len(doc["findings"]) == 6
+    assert len(doc["findings"]) == 10
     assert doc["findings"][-1]["rule"] == "SD999"
     assert doc["summary"]["by_severity"]["info"] == 1
 
@@ -277,7 +286,17 @@ def test_suppressed_findings_stay_marked_and_do_not_count_for_the_score(
         "source": "spec",
         "reason": "accepted </script> @team #1 by spec",
     }
-    assert len(doc["findings"]) == 5
+    assert len(doc["findings"]) == 9
     assert doc["summary"]["suppressed"] == 1
-    # 40 (SD303) + 20 (SD202) + 8 (SD402) + 3 (SD406) = 71 -> 29, grade F; SD201 not counted
-    assert (doc["summary"]["score"], doc["summary"]["grade"]) == (29, "F")
+    # SD101 min(40 + (40 + 20) / 4, 80) = 55, SD303 40, SD202 20, SD402 8, SD406 3, SD503 3:
+    # 129 -> 0, grade F; SD201 not counted
+    assert (doc["summary"]["score"], doc["summary"]["grade"]) == (0, "F")
+
+
+def test_every_instance_names_its_group_and_stable_fingerprint(sample_report: Report) -> None:
+    findings = json_reporter.to_dict(sample_report)["findings"]
+    http = [f for f in findings if f["rule"] == "SD101"]
+    assert len(http) == 3  # one entry per instance ...
+    assert len({f["group"] for f in http}) == 1  # ... all of one root cause
+    assert len({f["fingerprint"] for f in http}) == 3
+    assert {f["group"] for f in findings if f["rule"] != "SD101"}.isdisjoint({http[0]["group"]})

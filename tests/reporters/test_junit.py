@@ -39,7 +39,7 @@ def test_one_case_per_operation_and_family(sample_report: Report) -> None:
         assert [c.get("name") for c in suite.findall("testcase")] == OPS
         assert suite.get("tests") == "7"
     assert root.get("tests") == str(7 * len(FAMILIES))
-    assert root.get("failures") == "5"
+    assert root.get("failures") == "9"
     assert root.get("skipped") == str(2 * len(FAMILIES))
 
 
@@ -52,11 +52,17 @@ def test_failures_name_the_rules_and_carry_the_evidence(sample_report: Report) -
         ("specdiff.exposure", "GET /users/{id}"),
         ("specdiff.leak", "GET /orders"),
         ("specdiff.leak", "host-wide"),
+        ("specdiff.transport", "GET /users/{id}"),
+        ("specdiff.transport", "GET /orders"),
+        ("specdiff.transport", "GET /health"),
+        ("specdiff.conformance", "GET /orders"),
     }
     failure = cases[("specdiff.exposure", "GET /users/{id}")].find("failure")
     assert failure is not None
     assert failure.get("type") == "SD303"
-    assert failure.get("message") == "1 finding(s): SD303"
+    assert (
+        failure.get("message") == "SD303 Undocumented secret in response ($.password_hash\\x1b[0m)"
+    )
     text = failure.text or ""
     assert "[CRITICAL] SD303 exposure.undocumented-secret" in text
     assert "</script><script>alert(1)</script> ]]>" in text  # text, escaped by the XML writer
@@ -81,10 +87,25 @@ def test_families_come_from_the_probes_that_ran(sample_report: Report) -> None:
     # the families that ran, plus those of the findings (a report read back has them all)
     assert [s.get("name") for s in root.findall("testsuite")] == [
         "specdiff.auth",
+        "specdiff.conformance",
         "specdiff.exposure",
         "specdiff.leak",
         "specdiff.transport",
     ]
+
+
+def test_a_failure_message_names_each_root_cause_once(sample_report: Report) -> None:
+    variants = [
+        dataclasses.replace(sample_report.findings[4], key=k, message=f"random {k} accepted")
+        for k in ("random-token", "malformed-token", "wrong-scheme-word")
+    ]
+    root = ET.fromstring(junit.render(dataclasses.replace(sample_report, findings=tuple(variants))))
+    (failure,) = root.iter("failure")
+    assert failure.get("message") == (
+        "SD202 Invalid credential accepted (malformed-token, random-token, wrong-scheme-word)"
+    )
+    assert (failure.text or "").count("[HIGH] SD202") == 1
+    assert "and 2 more instance(s) of this cause" in (failure.text or "")
 
 
 def test_xml_illegal_characters_are_replaced(sample_report: Report) -> None:

@@ -55,8 +55,16 @@ def test_the_vendored_schema_rejects_a_broken_log(sample_report: Report) -> None
 def test_rules_array_with_index_cwe_severity_and_precision(sample_report: Report) -> None:
     run = _run(sample_report)
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == ["SD201", "SD202", "SD303", "SD402", "SD406"]
-    sd303 = rules[2]
+    assert [r["id"] for r in rules] == [
+        "SD101",
+        "SD201",
+        "SD202",
+        "SD303",
+        "SD402",
+        "SD406",
+        "SD503",
+    ]
+    sd303 = rules[3]
     assert sd303["name"] == "exposure.undocumented-secret"
     assert sd303["shortDescription"] == {"text": "Undocumented secret in response"}
     assert sd303["help"]["text"] == "Drop the field from the response model."
@@ -151,8 +159,15 @@ def test_suppressed_findings_stay_with_kind_and_justification(sample_report: Rep
             "properties": {"source": "spec"},
         }
     ]
-    assert len(run["results"]) == 5
+    assert len(run["results"]) == 9
     assert all("suppressions" not in r for r in run["results"] if r["ruleId"] != "SD201")
+
+
+def test_each_instance_is_a_result_carrying_its_group(sample_report: Report) -> None:
+    results = [r for r in _run(sample_report)["results"] if r["ruleId"] == "SD101"]
+    assert len(results) == 3
+    assert len({r["properties"]["group"] for r in results}) == 1
+    assert results[0]["properties"]["group"].startswith("SD101-")
 
 
 def test_unreached_and_skipped_operations_are_notifications(sample_report: Report) -> None:

@@ -23,7 +23,7 @@ from specdiff.engine import scan
 from specdiff.errors import ProbeError
 from specdiff.model import AuthMode, Exchange, Finding, Operation, PlannedRequest
 from specdiff.plan import levels
-from specdiff.probe import Probe, ProbeContext, load_probes
+from specdiff.probe import Probe, ProbeContext, ProbeOptions, load_probes
 from specdiff.variant import Variant, VariantKind
 from tests.builders import exchange, minimal_doc, ok_json, write_spec
 
@@ -85,7 +85,8 @@ def test_the_pool_is_read_by_kind(tmp_path: Path) -> None:
         request=PlannedRequest("GET", "/", variant=Variant(VariantKind.ALG_NONE, "alg-None")),
     )
     base = exchange(200, {"id": 1})
-    ctx = ProbeContext(None, None, base.request, base, pool=(refused, got_in))  # type: ignore[arg-type]
+    options = ProbeOptions(has_credentials=True)
+    ctx = ProbeContext(None, options, base.request, base, pool=(refused, got_in))  # type: ignore[arg-type]
     assert ctx.answers_to(VariantKind.ALG_NONE) == (got_in,)
     assert ctx.answers_to(VariantKind.NO_CREDENTIALS, VariantKind.ALG_NONE) == (refused, got_in)
     assert ctx.accepted_any(VariantKind.ALG_NONE) and not ctx.anonymous_ok

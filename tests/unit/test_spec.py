@@ -564,7 +564,7 @@ def test_json_refs_are_found_in_the_text_exactly(
 
 
 def test_json_refs_match_a_walk_over_the_data() -> None:
-    spec = load_spec(CORPUS / "github-api.github.com.json")
+    spec = _corpus("github-api.github.com.json")
     lines = spec._by_id[spec.root].lines
     assert isinstance(lines, JsonLines)
     assert lines.refs() == spec_module._collect_refs(spec.data, shared=False)
@@ -595,7 +595,7 @@ def test_location_line_is_looked_up_when_first_read(monkeypatch: pytest.MonkeyPa
 
 
 def test_yaml_refs_noted_while_building_match_a_walk_over_the_data() -> None:
-    spec = load_spec(CORPUS / "petstore3-openapi.yaml")
+    spec = _corpus("petstore3-openapi.yaml")
     lines = spec._by_id[spec.root].lines
     assert isinstance(lines, spec_module.YamlLines)
     noted = lines.refs()

@@ -217,5 +217,7 @@ def test_harvest_names_the_listing_that_revealed_an_id(tmp_path: Path) -> None:
     # a product an order merely refers to was not revealed by a product listing: no origin
     assert baseline_request(api, product, harvest=harvest).path == "/products/p-7"
     assert harvested_params(product, harvest=harvest) == ()
-    # an override is the user's value, not a harvested one
-    assert harvested_params(order, overrides={"order_id": "x"}, harvest=harvest) == ()
+    # an override is the user's statement "one of my objects"
+    assert harvested_params(order, overrides={"order_id": "x"}, harvest=harvest) == (
+        ("order_id", "x", "--param"),
+    )
