@@ -47,6 +47,7 @@ passes mid-run stops its identity the same way, without a request. A transient t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import email.utils
 import errno
@@ -57,7 +58,7 @@ import time
 import urllib.request
 import zlib
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal, Protocol, TypeVar
@@ -123,7 +124,22 @@ class _Identity:
         identity had been answered 2xx, or within :data:`_CHECK_INTERVAL` of the last check."""
         self.relogins = 0
         self.lock = asyncio.Lock()
+        self.verdict: asyncio.Event | None = None
+        """Set while a refusal of this identity is being judged (a credential check, a login):
+        its requests waiting for their turn wait for the verdict too."""
         self.expires = _expiry(credentials, now)
+
+    @contextlib.asynccontextmanager
+    async def deciding(self) -> AsyncIterator[None]:
+        """Hold the identity's lock while a refusal is judged, and make its waiting requests
+        wait for the verdict."""
+        async with self.lock:
+            verdict = self.verdict = asyncio.Event()
+            try:
+                yield
+            finally:
+                self.verdict = None
+                verdict.set()
 
     def count(self, exchange: Exchange) -> None:
         status = exchange.status
@@ -377,16 +393,12 @@ class Runner:
         if holder is not None and who is not None:
             await self._check_expiry(who)
         if holder is not None and holder.stop_reason:
-            # nothing more as a dead identity, nor with a credential derived from A's
-            holder.not_sent += 1
-            holder.affected[req.operation] += 1
-            why = f"not sent: {_whose(holder)} {holder.stop_reason} at {holder.stopped_at}"
-            return _unsent(req, why, "credentials")
+            return self._not_sent_as(holder, req)
         if who is None:
-            return self._working(req, await self._send(req))
+            return self._working(req, await self._send(req, holder))
         for _ in range(_MAX_RETRIES_AFTER_LOGIN + 1):
             sent_with = who.credentials
-            exchange = await self._send(req)
+            exchange = await self._send(req, who)
             answered = time.monotonic()
             self._observe(who, req, exchange)
             if exchange.status not in who.refusals:
@@ -398,6 +410,14 @@ class Runner:
             if verdict != "retry":
                 break
         return self._working(req, exchange)
+
+    @staticmethod
+    def _not_sent_as(holder: _Identity, req: PlannedRequest) -> Exchange:
+        """Nothing more as a dead identity, nor with a credential derived from A's."""
+        holder.not_sent += 1
+        holder.affected[req.operation] += 1
+        why = f"not sent: {_whose(holder)} {holder.stop_reason} at {holder.stopped_at}"
+        return _unsent(req, why, "credentials")
 
     def _working(self, req: PlannedRequest, exchange: Exchange) -> Exchange:
         """A credential a probe placed itself (a forgery, a canary, a moved token) that got in
@@ -427,7 +447,7 @@ class Runner:
         self, who: _Identity, sent_with: Credentials, answered: float, operation: str
     ) -> _Verdict:
         """Was this refusal genuine, or have ``who``'s credentials stopped working?"""
-        async with who.lock:
+        async with who.deciding():
             if who.credentials is not sent_with:
                 return "retry"  # a login since: the request goes again with the new token
             if who.stop_reason:
@@ -457,7 +477,7 @@ class Runner:
     async def _still_works(self, who: _Identity) -> bool:
         """Ask the identity's proven request again; anything but a refusal says yes."""
         assert who.proven is not None
-        check = await self._send(who.proven)
+        check = await self._send(who.proven, queue=False)
         who.count(check)
         if check.status in who.refusals:
             return False
@@ -608,7 +628,14 @@ class Runner:
             self._on_exchange(exchange)
         return exchange
 
-    async def _send(self, req: PlannedRequest) -> Exchange:
+    async def _send(
+        self, req: PlannedRequest, holder: _Identity | None = None, *, queue: bool = True
+    ) -> Exchange:
+        """One request within the budget and the time left. ``holder``, the identity whose
+        credentials it carries, is asked again once the request's turn has come: requests
+        queued behind the concurrency limit wait while a refusal of that identity is judged,
+        and are not sent once it stopped. A credential check does not ``queue``: it goes at
+        once, so the requests waiting behind the limit learn its verdict before they go."""
         try:
             url = self.url_for(req)
         except ValueError as exc:
@@ -616,32 +643,44 @@ class Runner:
         headers = list(req.headers)
         if self._attach_credentials(req):
             headers += list(self._credentials_for(req).headers)
-        async with self._semaphore:
-            attempt = 0
-            transient_retried = False
-            while True:
-                if self._sent >= self._limits.max_requests:
-                    return Exchange(
-                        req, url, tuple(headers), None, error=_NO_BUDGET, not_sent="budget"
-                    )
-                if self._time_left() <= 0:
-                    return Exchange(
-                        req, url, tuple(headers), None, error=OUT_OF_TIME, not_sent="time"
-                    )
-                self._sent += 1
-                if self._on_request is not None:
-                    self._on_request()
-                exchange, transient = await self._send_once(req, url, headers)
-                if self._on_exchange is not None:
-                    self._on_exchange(exchange)
-                if transient and not transient_retried and not req.changes_data:
-                    transient_retried = True  # a reset or a broken pipe: once more
-                    continue
-                wait = self._retry_wait(exchange)
-                if wait is None or attempt >= self._limits.retries:
-                    return exchange
-                attempt += 1
-                await asyncio.sleep(wait)
+        if not queue:
+            return await self._deliver(req, url, headers)
+        while True:
+            if holder is not None and holder.verdict is not None:
+                await holder.verdict.wait()
+                continue
+            async with self._semaphore:
+                if holder is not None and holder.verdict is not None:
+                    continue  # a refusal is being judged: wait for it outside the limit
+                if holder is not None and holder.stop_reason:
+                    return self._not_sent_as(holder, req)
+                return await self._deliver(req, url, headers)
+
+    async def _deliver(
+        self, req: PlannedRequest, url: str, headers: list[tuple[str, str]]
+    ) -> Exchange:
+        """Send, once more after a transient failure, and again after 429/503 as allowed."""
+        attempt = 0
+        transient_retried = False
+        while True:
+            if self._sent >= self._limits.max_requests:
+                return Exchange(req, url, tuple(headers), None, error=_NO_BUDGET, not_sent="budget")
+            if self._time_left() <= 0:
+                return Exchange(req, url, tuple(headers), None, error=OUT_OF_TIME, not_sent="time")
+            self._sent += 1
+            if self._on_request is not None:
+                self._on_request()
+            exchange, transient = await self._send_once(req, url, headers)
+            if self._on_exchange is not None:
+                self._on_exchange(exchange)
+            if transient and not transient_retried and not req.changes_data:
+                transient_retried = True  # a reset or a broken pipe: once more
+                continue
+            wait = self._retry_wait(exchange)
+            if wait is None or attempt >= self._limits.retries:
+                return exchange
+            attempt += 1
+            await asyncio.sleep(wait)
 
     def _retry_wait(self, exchange: Exchange) -> float | None:
         if exchange.status not in (429, 503):
