@@ -69,7 +69,12 @@ class _ThreadedWSGITransport(httpx.AsyncBaseTransport):
         return await asyncio.to_thread(self._handle, request)
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
-        response = self._wsgi.handle_request(request)
+        try:
+            response = self._wsgi.handle_request(request)
+        except Exception:  # what any WSGI server answers when the application raises
+            return httpx.Response(
+                500, headers={"Content-Type": "text/plain"}, content=b"Internal Server Error"
+            )
         body = response.read()
         return httpx.Response(
             response.status_code,

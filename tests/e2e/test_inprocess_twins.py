@@ -92,3 +92,24 @@ def test_app_errors_are_one_line(
     spec = Path(vulnerable.__file__).with_name("openapi.yaml")
     result = CliRunner().invoke(app, ["check", str(spec), *args])
     assert (result.exit_code, result.stderr) == (2, f"specdiff: error: {message}\n")
+
+
+def test_an_app_that_raises_answers_500_as_a_wsgi_server_would() -> None:
+    """An exception out of a WSGI app (Flask without its debugger propagates them) is what a
+    server answers 500 to; in process it is an answer too, not a request that got none (which
+    would leave the operation not judged)."""
+    import asyncio
+
+    import httpx
+
+    from specdiff.inprocess import app_transport
+
+    def broken(environ: object, start_response: object) -> list[bytes]:
+        raise ValueError("badly formed hexadecimal UUID string")
+
+    async def ask() -> httpx.Response:
+        async with httpx.AsyncClient(transport=app_transport(broken)) as client:
+            return await client.get(f"{IN_PROCESS_URL}/orders/x")
+
+    response = asyncio.run(ask())
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
