@@ -521,8 +521,10 @@ class CheckedAfterValidation(Probe):
     an unauthenticated caller (2xx is SD201 at critical severity). One finding per operation.
 
     **Quiet when.** The answer is 401/403 (auth first), 404, or anything else; the request went
-    to the plain-HTTP twin (a "use HTTPS" 400 says nothing about authentication); the
-    operation is open.
+    to the plain-HTTP twin (a "use HTTPS" 400 says nothing about authentication); the request
+    used another method than the operation's (SD501's undeclared PUT with an unreadable body:
+    frameworks such as Express reject the body before any route, the operation never saw it);
+    the operation is open.
 
     **Remediation.** Authenticate first: in Flask, put the auth decorator outermost (or use a
     ``before_request`` hook) so validation never runs for anonymous callers.
@@ -543,6 +545,8 @@ class CheckedAfterValidation(Probe):
         for ex in exchanges:
             req = ex.request
             if req.auth is not AuthMode.NONE or req.target != "primary":
+                continue
+            if req.method != op.method:  # not a request of this operation
                 continue
             if ex.status in (400, 422):
                 yield self.finding(

@@ -23,7 +23,7 @@ from specdiff.model import (
     Severity,
 )
 from specdiff.mutate import MALFORMED_JSON, canary_plan, mutations, provocations
-from specdiff.probe import Probe, ProbeContext, body_snippet, evidence, snippet
+from specdiff.probe import Probe, ProbeContext, asked, body_snippet, evidence, snippet
 from specdiff.safety import absent_id
 from specdiff.variant import PROVOCATIONS, Variant, VariantKind
 
@@ -223,7 +223,7 @@ class ServerError(Probe):
             if ex.status == 503 and ex.header("retry-after") is not None:
                 continue
             yield self.finding(
-                f"{op.key} answered {ex.status} to a request "
+                f"{asked(op, ex)} answered {ex.status} to a request "
                 f"({ex.request.purpose}): the server failed instead of rejecting it",
                 evidence=evidence(ex, snippet(ex.text, 200)),
             )

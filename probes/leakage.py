@@ -30,7 +30,7 @@ from specdiff.model import (
     Severity,
 )
 from specdiff.mutate import canaries_sent, canary, canary_plan, provocations
-from specdiff.probe import Probe, ProbeContext, evidence, snippet
+from specdiff.probe import Probe, ProbeContext, asked, evidence, snippet
 from specdiff.redact import mask_value
 from specdiff.signatures import Match, database_error, debugger, readable_text, stack_trace
 from specdiff.variant import PROVOCATIONS, Variant, VariantKind
@@ -196,7 +196,7 @@ class StackTrace(Probe):
     ) -> Iterable[Finding]:
         for ex, found in _first_of_each_family(exchanges, stack_trace):
             yield self.finding(
-                f"{op.key} answered {ex.status} with a {found.family} stack trace "
+                f"{asked(op, ex)} answered {ex.status} with a {found.family} stack trace "
                 f"({ex.request.purpose})",
                 key=found.family,
                 evidence=evidence(ex, found.proof),
@@ -241,7 +241,7 @@ class DatabaseError(Probe):
             quote = ex.request.variant.kind is VariantKind.QUOTE
             hint = " (a quote broke the SQL: injectable?)" if quote else ""
             yield self.finding(
-                f"{op.key} answered {ex.status} with {found.family} error text{hint}",
+                f"{asked(op, ex)} answered {ex.status} with {found.family} error text{hint}",
                 key=found.family,
                 evidence=evidence(ex, found.proof),
             )

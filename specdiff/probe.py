@@ -52,6 +52,7 @@ __all__ = [
     "ProbeContext",
     "ProbeOptions",
     "accepted",
+    "asked",
     "body_snippet",
     "evidence",
     "load_probes",
@@ -238,6 +239,16 @@ def accepted(ctx: ProbeContext, ex: Exchange) -> bool:
     page served with 200 is not the resource)."""
     base = ctx.baseline_exchange
     return ex.ok and (base is None or not base.is_json or ex.is_json)
+
+
+def asked(op: Operation, ex: Exchange) -> str:
+    """Who answered, for a message: ``op``'s key, or the request itself when it used another
+    method than the operation's (SD501's undeclared ``PUT /notes/x``, judged by pool-wide
+    rules with the operation whose path it asked)."""
+    req = ex.request
+    if req.method == op.method:
+        return op.key
+    return f"{req.method} {req.path} (an undeclared method on {op.path})"
 
 
 _SNIPPET_LIMIT = 400

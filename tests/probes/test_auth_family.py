@@ -264,6 +264,22 @@ def test_sd208_and_sd201_judge_the_invalid_anonymous_request(
     )
 
 
+def test_sd208_judges_only_requests_of_the_operation_itself(api: ApiModel) -> None:
+    """SD501's anonymous PUT with an unreadable body to a path that declares no PUT gets 400
+    from Express's body parser before any route: the operation never saw it."""
+    op = operation(api, "POST /items")
+    req = PlannedRequest(
+        "PUT",
+        "/items",
+        body=MALFORMED_JSON,
+        auth=AuthMode.NONE,
+        variant=variant("undocumented-method"),
+    )
+    ex = sent(req, 400, {"error": "bad request"})
+    c = ProbeContext(api, ProbeOptions(has_credentials=True), req, None, (ex,))
+    assert list(CheckedAfterValidation().judge(op, c, [ex])) == []
+
+
 # --------------------------------------------------------------------------- SD209
 
 

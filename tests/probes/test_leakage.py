@@ -253,6 +253,18 @@ def test_sd402_stack_traces(api: ApiModel, body: Any, family: str | None) -> Non
     assert [f.key for f in found] == ([family] if family else [])
 
 
+def test_sd402_names_an_undeclared_method_it_judged_from_the_pool(api: ApiModel) -> None:
+    """Express's development error page answers SD501's undeclared PUT with an unreadable body
+    with body-parser's frames: a real leak, named as the request that got it."""
+    body = "SyntaxError: Unexpected token<br> &nbsp; &nbsp;at parse (/srv/node_modules/x.js:93:21)"
+    ex = exchange(400, f"<pre>{body}</pre>", headers={"Content-Type": "text/html"}, path="/items")
+    put = _with("undocumented-method", ex, method="PUT")
+    [found] = _judge(StackTrace(), api, "GET /items", put)
+    assert found.message.startswith(
+        "PUT /items (an undeclared method on /items) answered 400 with a node stack trace"
+    )
+
+
 def test_sd402_ignores_traces_in_successful_answers(api: ApiModel) -> None:
     ex = exchange(
         200, 'Traceback (most recent call last):\n  File "a.py", line 1, in f', path="/items"
