@@ -244,8 +244,8 @@ def _aiohttp_transport(verify: ssl.SSLContext | str | bool) -> httpx.AsyncBaseTr
     # True/False use aiohttp's ready-made contexts: building one costs ~0.4 s of CPU
     context = _ssl_context(verify) if isinstance(verify, str) else verify
 
-    def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(ssl=context, limit=100)
+    def session(fresh: bool = False) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(ssl=context, limit=100, force_close=fresh)
         return aiohttp.ClientSession(
             connector=connector,
             headers=_HEADERS,  # merged with a request's own as httpx merges them
@@ -257,19 +257,35 @@ def _aiohttp_transport(verify: ssl.SSLContext | str | bool) -> httpx.AsyncBaseTr
 
     # verify=False only spares httpx-aiohttp building a TLS context of its own that nothing uses
     # (~0.1 s of CPU per client): the session's connector above carries the TLS settings
-    return _Transport(client=session, verify=False)
+    transport = _Transport(client=session, verify=False)
+    transport.make_fresh = lambda: session(fresh=True)
+    return transport
 
 
 class _Transport(AiohttpTransport):
-    """httpx-aiohttp's transport, whose aiohttp session the runner also uses directly."""
+    """httpx-aiohttp's transport, whose aiohttp session the runner also uses directly.
 
-    def session(self) -> aiohttp.ClientSession:
+    A second session, made on first use, opens a new connection for every request: the
+    runner's way for requests that may change data. Those are never retried after a transport
+    error, so they must not fail because the server closed a kept-alive connection just as it
+    was reused (uvicorn does, after answering a request before reading all of its body)."""
+
+    make_fresh: Callable[[], aiohttp.ClientSession] | None = None
+    _fresh: aiohttp.ClientSession | None = None
+
+    def session(self, *, fresh: bool = False) -> aiohttp.ClientSession:
+        if fresh and self.make_fresh is not None:
+            if self._fresh is None:
+                self._fresh = self.make_fresh()
+            return self._fresh
         if not isinstance(self.client, aiohttp.ClientSession):
             self.client = self.get_client()
         return self.client
 
     async def aclose(self) -> None:
         """Lets the event loop finish closing the sockets aiohttp shuts down on close."""
+        if self._fresh is not None:
+            await self._fresh.close()
         await super().aclose()
         await asyncio.sleep(0.01)
 
@@ -710,7 +726,14 @@ class Runner:
         try:
             status, received, body, truncated = await self._timer.within(
                 min(self._limits.timeout, time_left),
-                wire.fetch(req.method, url, headers, req.body, self._limits.max_body_bytes),
+                wire.fetch(
+                    req.method,
+                    url,
+                    headers,
+                    req.body,
+                    self._limits.max_body_bytes,
+                    fresh=req.changes_data,  # never retried: not on a connection gone stale
+                ),
             )
         except asyncio.TimeoutError:
             error = OUT_OF_TIME if time_left < self._limits.timeout else self._timed_out()
@@ -869,11 +892,20 @@ class _Wire:
         self._extensions = {"timeout": client.timeout.as_dict()}
 
     async def fetch(
-        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None, cap: int
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        cap: int,
+        *,
+        fresh: bool = False,
     ) -> _Answer:
-        """One round trip; the body read to ``cap`` decompressed bytes at most."""
+        """One round trip; the body read to ``cap`` decompressed bytes at most; on a connection
+        of its own when ``fresh`` (see :class:`_Transport`)."""
         if isinstance(self._transport, _Transport):  # its session holds the default headers
-            return await _fetch_aiohttp(self._transport.session(), method, url, headers, body, cap)
+            session = self._transport.session(fresh=fresh)
+            return await _fetch_aiohttp(session, method, url, headers, body, cap)
         named = {name.lower() for name, _ in headers}
         merged = [(name, value) for low, name, value in self._defaults if low not in named]
         return await self._fetch_httpx(method, url, merged + headers, body, cap)

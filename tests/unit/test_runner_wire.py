@@ -231,3 +231,38 @@ def test_one_clock_ends_each_overdue_exchange_and_only_those() -> None:
     slack = _Clock.TICK + 0.5  # a busy machine's event-loop latency
     assert fast < slack and short < slack
     assert 0.3 <= first < 0.3 + slack and 0.6 <= second < 0.6 + slack
+
+
+def test_a_request_that_may_change_data_goes_on_a_connection_of_its_own() -> None:
+    """Never retried after a transport error, such a request must not be sent on a kept-alive
+    connection the server may just have closed (uvicorn does, after answering a request before
+    reading its body): each gets a new connection; other requests keep theirs alive."""
+    peers: list[tuple[str, int]] = []
+
+    async def peer(request: web.Request) -> web.Response:
+        await request.read()
+        assert request.transport is not None
+        peers.append((request.method, request.transport.get_extra_info("peername")[1]))
+        return web.json_response({})
+
+    async def run() -> None:
+        app = web.Application()
+        app.router.add_route("*", "/peer", peer)
+        server = web.AppRunner(app, access_log=None)
+        await server.setup()
+        site = web.TCPSite(server, "127.0.0.1", 0)
+        await site.start()
+        base = f"http://127.0.0.1:{server.addresses[0][1]}"
+        try:
+            async with make_client() as client:
+                runner = Runner(client, base_url=base)
+                for changes in (False, False, True, True):
+                    req = PlannedRequest("POST", "/peer", body=b"{}", changes_data=changes)
+                    assert (await runner.send(req)).status == 200
+        finally:
+            await server.cleanup()
+
+    asyncio.run(run())
+    (_, kept), (_, again), (_, first), (_, second) = peers
+    assert kept == again  # one connection, kept alive
+    assert len({kept, first, second}) == 3  # a new one for each request that may change data
