@@ -395,7 +395,12 @@ def check(
     ] = None,
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
     timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 10.0,
-    max_requests: Annotated[int, typer.Option(help="Request budget of the run.")] = 5000,
+    max_requests: Annotated[
+        int | None,
+        typer.Option(
+            help="Request budget of the run [default: 25 per operation checked, at least 5000]."
+        ),
+    ] = None,
     allow_remote_refs: Annotated[
         bool, typer.Option(help="Fetch http(s) $refs of the document.")
     ] = False,

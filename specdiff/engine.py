@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 from specdiff import __version__
-from specdiff.config import AuthMaterial, Credentials, ScanConfig
+from specdiff.config import AuthMaterial, Credentials, ScanConfig, request_budget
 from specdiff.derive import derive
 from specdiff.errors import ConfigError, PreflightError, TargetUnreachable
 from specdiff.lint import spec_notes
@@ -157,7 +157,7 @@ async def run_scan(
             limits=RunnerLimits(
                 concurrency=config.concurrency,
                 timeout=config.timeout,
-                max_requests=config.max_requests,
+                max_requests=request_budget(config, len(api.operations)),
                 max_body_bytes=config.max_body_bytes,
                 max_duration=config.max_duration,
             ),
@@ -262,7 +262,7 @@ def plan_scan(config: ScanConfig, *, probes: Sequence[Probe] | None = None) -> S
         api.source,
         tuple(asyncio.run(plan_all())),
         tuple(notes),
-        max_requests=config.max_requests,
+        max_requests=request_budget(config, len(api.operations)),
         max_duration=config.max_duration,
         concurrency=config.concurrency,
     )
