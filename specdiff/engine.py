@@ -184,10 +184,22 @@ async def run_scan(
         incomplete=why,
         identities=runner.identity_uses(),
         created=objects.report(),
+        anonymous=_anonymous(config, api),
     )
     if unreachable is not None:
         raise TargetUnreachable(str(unreachable), report)
     return report
+
+
+def _anonymous(config: ScanConfig, api: ApiModel) -> str:
+    """The first line of every format when a secured API is checked without any credential."""
+    secured = sum(1 for op in api.operations if op.secured)
+    if config.credentials or config.login is not None or not secured:
+        return ""
+    return (
+        f"no credentials given: the {secured} secured operations were checked only as an "
+        "anonymous caller sees them (give --token, --header or --login to check them in depth)"
+    )
 
 
 def _check_included(config: ScanConfig, api: ApiModel) -> None:
@@ -657,12 +669,7 @@ class _Engine:
             raise TargetUnreachable(f"{self.config.base_url} is unreachable: {first.error}")
         secured = [(op, ex) for op, ex in answered if op.secured and ex.status is not None]
         if not self.runner.credentials:
-            if secured:
-                self.notes.append(
-                    "no credentials given: baselines went without them, so only operations "
-                    "that answer anonymously were checked in depth"
-                )
-            return
+            return  # an anonymous check: the report says so first (Report.anonymous)
         if secured and not any(ex.ok for _, ex in secured) and not self.runner.stopped("a"):
             seen = ", ".join(f"{op.key} -> {ex.status}" for op, ex in secured[:3])
             raise PreflightError(

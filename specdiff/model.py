@@ -613,3 +613,7 @@ class Report:
     """Per identity that had credentials: how its requests were answered."""
     created: tuple[CreatedObject, ...] = ()
     """What ``--unsafe`` created, and whether it was cleaned up."""
+    anonymous: str = ""
+    """Set when the document has secured operations and the run had no credentials at all:
+    an anonymous check is allowed, but every format says so first (``no credentials given:
+    ...``), since a clean report then speaks only of what an anonymous caller can see."""

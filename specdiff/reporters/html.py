@@ -39,6 +39,7 @@ main{padding:16px 24px;max-width:1200px}
 .filters label{margin-right:12px;white-space:nowrap}
 fieldset{border:1px solid #d0d7de;border-radius:4px;margin:6px 0;padding:4px 10px}legend{font-size:12px;color:#57606a}
 tr.partial td{background:#fff8c5}
+.anonymous{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 14px}
 .finding{background:#fff;border:1px solid #d0d7de;border-left-width:6px;border-radius:6px;margin:8px 0;padding:8px 14px}
 .finding.critical{border-left-color:#8b0000}.finding.high{border-left-color:#cf222e}
 .finding.medium{border-left-color:#bf8700}.finding.low{border-left-color:#0969da}.finding.info{border-left-color:#8c959f}
@@ -249,6 +250,7 @@ def render(report: Report) -> str:
 <header><h1>specdiff report</h1>
 <div>{_e(report.spec)} against {target} · specdiff {_e(report.tool_version)} · {_e(report.started_at)}</div></header>
 <main>
+{f'<p class="anonymous"><b>Anonymous check:</b> {_e(report.anonymous)}</p>' if report.anonymous else ""}
 <div class="cards">{"".join(cards)}</div>
 <p>{_e(score_line(report))}. {s.operations} operations, {s.probed} probed, {s.requests} requests, {s.duration:.1f} s; {len(findings)} findings in {len(groups)} groups, {suppressed} suppressed.</p>
 {_top(groups)}

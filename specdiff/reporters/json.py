@@ -115,6 +115,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "grade": score.grade if score is not None else None,
             "complete": report.complete,
             "incomplete": report.incomplete or None,
+            "anonymous": report.anonymous or None,
         },
         "findings": [_finding(f) for f in sorted_findings(report.findings)],
         "coverage": [_coverage(c) for c in report.coverage],
@@ -173,6 +174,7 @@ def from_dict(data: dict[str, Any]) -> Report:
         notes=tuple(str(n) for n in data["notes"]),
         complete=bool(s.get("complete", True)),
         incomplete=str(s.get("incomplete") or ""),
+        anonymous=str(s.get("anonymous") or ""),
         identities=tuple(_load_identity(i) for i in data.get("identities", ())),
         created=tuple(_load_created(c) for c in data.get("created", ())),
     )

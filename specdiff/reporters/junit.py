@@ -101,6 +101,8 @@ def render(report: Report) -> str:
         ET.SubElement(properties, "property", name="score", value=str(score.value))
     else:  # an incomplete run has no score
         ET.SubElement(properties, "property", name="incomplete", value=_xml(report.incomplete))
+    if report.anonymous:
+        ET.SubElement(properties, "property", name="anonymous", value=_xml(report.anonymous))
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for family in sorted(families):
         suite = ET.SubElement(root, "testsuite", name=f"specdiff.{family}")

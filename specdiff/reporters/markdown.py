@@ -201,6 +201,7 @@ def render(report: Report) -> str:
     head = [
         "## specdiff",
         "",
+        *([f"> **Anonymous check:** {escape(report.anonymous)}", ""] if report.anonymous else []),
         f"{code(report.spec)} against {target}: **{escape(score_line(report))}**",
         "",
         *_counts(report, groups),

@@ -45,6 +45,7 @@ def merge_reports(reports: Sequence[Report]) -> Report:
         notes=tuple(notes),
         complete=all(r.complete for r in reports),
         incomplete="; ".join(r.incomplete for r in reports if r.incomplete),
+        anonymous=next((r.anonymous for r in reports if r.anonymous), ""),
         identities=tuple(i for r in reports for i in r.identities),
         created=tuple(c for r in reports for c in r.created),
     )

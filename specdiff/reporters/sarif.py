@@ -155,6 +155,14 @@ def _result(f: Finding, index: int, spec: str, source_root: str | None) -> dict[
 
 def _notifications(report: Report) -> list[dict[str, Any]]:
     out = []
+    if report.anonymous:
+        out.append(
+            {
+                "level": "warning",
+                "message": {"text": _text(f"anonymous check: {report.anonymous}")},
+                "descriptor": {"id": "anonymous"},
+            }
+        )
     for c in report.coverage:
         if c.status == "probed":
             continue
@@ -204,7 +212,8 @@ def to_dict(report: Report, source_root: str | None = None) -> dict[str, Any]:
             {"score": score.value, "grade": score.grade}
             if score is not None
             else {"incomplete": _text(report.incomplete)}
-        ),
+        )
+        | ({"anonymous": _text(report.anonymous)} if report.anonymous else {}),
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

@@ -420,6 +420,8 @@ def _run_facts(report: Report) -> Iterator[Line]:
 
 def _sections(report: Report, detail: Detail, width: int) -> Iterator[Line]:
     groups = group_findings(report.findings)
+    if report.anonymous:
+        yield Text(sanitize(f"ANONYMOUS CHECK: {report.anonymous}"), style="bold yellow"), False
     if detail != "quiet":
         yield _header(report), False
         yield Text(), False

@@ -164,7 +164,15 @@ def test_without_credentials_anonymous_answers_of_secured_operations_are_found(
     assert {k for k in finding_keys(bare, ["SD201"])} == {("SD201", "GET /users/{id}", "")}
     # one cause, one finding: the route that takes no credential is not also SD202
     assert not {op for _, op, _ in finding_keys(bare, ["SD202"])} & {"GET /users/{id}"}
-    assert any("no credentials given" in n for n in bare.notes)
+    assert bare.anonymous.startswith("no credentials given: the ")
+    for fmt in Format:  # every format says it, and first where a person reads it
+        text = render(bare, fmt)
+        assert "no credentials given" in text, fmt
+    assert render(bare, Format.TEXT).startswith("ANONYMOUS CHECK: no credentials given")
+    assert render(bare, Format.MARKDOWN).split("\n")[2].startswith("> **Anonymous check:**")
+    credentialed = scan(twin_config(vulnerable_twin))
+    assert credentialed.anonymous == ""
+    assert all("no credentials given" not in render(credentialed, fmt) for fmt in Format)
     # no order can be listed anonymously, so its id comes from --param
     with_id = scan(
         twin_config(

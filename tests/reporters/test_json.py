@@ -39,6 +39,7 @@ SUMMARY_KEYS = {
     "grade",
     "complete",
     "incomplete",
+    "anonymous",
 }
 FINDING_KEYS = {
     "rule",
@@ -166,6 +167,7 @@ def test_summary_counts(sample_report: Report) -> None:
         "grade": "F",
         "complete": True,
         "incomplete": None,
+        "anonymous": None,
     }
 
 
@@ -300,3 +302,10 @@ def test_every_instance_names_its_group_and_stable_fingerprint(sample_report: Re
     assert len({f["group"] for f in http}) == 1  # ... all of one root cause
     assert len({f["fingerprint"] for f in http}) == 3
     assert {f["group"] for f in findings if f["rule"] != "SD101"}.isdisjoint({http[0]["group"]})
+
+
+def test_an_anonymous_check_says_so_and_reads_back(sample_report: Report) -> None:
+    report = dataclasses.replace(sample_report, anonymous="no credentials given: the 3 secured")
+    doc = json.loads(render(report, Format.JSON))
+    assert doc["summary"]["anonymous"] == "no credentials given: the 3 secured"
+    assert json_reporter.from_dict(doc).anonymous == report.anonymous
