@@ -36,7 +36,7 @@ from specdiff.model import PlannedRequest
 from specdiff.schema import Resolver, Schema
 from specdiff.spec import Spec
 
-__all__ = ["REPORTED_KEYWORDS", "RequestContract", "Violation", "violations"]
+__all__ = ["REPORTED_KEYWORDS", "RequestContract", "Violation", "conforms", "violations"]
 
 REPORTED_KEYWORDS = frozenset({"type", "required", "enum", "format", "const"})
 """What SD305 reports. Other keywords (``additionalProperties``: SD301's job; ``minLength``,
@@ -72,6 +72,14 @@ def violations(schema: Schema, value: Any, openapi_version: str) -> list[Violati
         v = Violation(_json_path(leaf), str(leaf.validator), _message(leaf))
         found.setdefault((v.path, v.keyword), v)
     return sorted(found.values(), key=lambda v: (v.path, v.keyword))
+
+
+def conforms(schema: Schema, value: Any, openapi_version: str) -> bool:
+    """``value`` satisfies every keyword of ``schema`` (``maximum``, ``pattern``, formats such
+    as ``int32`` and ``uuid`` too, not only the reported ones)."""
+    resolver: Any = schema.resolver  # a Spec: hashable by identity
+    validator = _validators(resolver, _dialect(openapi_version)).get(schema.where)
+    return next(iter(validator.iter_errors(value)), None) is None
 
 
 def _leaf(error: ValidationError) -> ValidationError | None:
