@@ -107,7 +107,7 @@ def _serve_fastapi(variant: Variant) -> Iterator[RunningTarget]:
 
     from tests.stacks.fastapi_shop.app import ALICE, BOB, SECRET, create_app, issue_token
 
-    log: list[Any] = []
+    log: list[dict[str, Any]] = []
     app = create_app(variant, log)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", lifespan="off")
     server = uvicorn.Server(config)
@@ -130,7 +130,7 @@ def _serve_fastapi(variant: Variant) -> Iterator[RunningTarget]:
                 issue_token(ALICE),
                 issue_token(BOB),
                 SECRET,
-                requests=lambda: [LoggedRequest(**vars(entry)) for entry in log],
+                requests=lambda: [LoggedRequest(**entry) for entry in log],
             )
         finally:
             server.should_exit = True

@@ -15,7 +15,6 @@ Both variants run on FastAPI's defaults: 422 validation errors, ``{"detail": "No
 import datetime as dt
 import sqlite3
 import threading
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import jwt
@@ -128,18 +127,6 @@ class Token(BaseModel):
     token_type: str
 
 
-@dataclass(frozen=True)
-class LoggedRequest:
-    """One request as the app received it, and the status it answered."""
-
-    scheme: str
-    method: str
-    path: str
-    authorization: str | None
-    cookie: str | None
-    status: int
-
-
 class Avatar(BaseModel):
     filename: str
     size: int
@@ -153,10 +140,11 @@ def _database() -> sqlite3.Connection:
 
 
 def create_app(
-    variant: Literal["vulnerable", "hardened"], log: list[LoggedRequest] | None = None
+    variant: Literal["vulnerable", "hardened"], log: list[dict[str, Any]] | None = None
 ) -> FastAPI:
     """The shop API; ``variant`` picks which promises it keeps. Every request it receives is
-    appended to ``log``, when given, with its credential and the status it got."""
+    appended to ``log``, when given: scheme, method, path, credential and the status it got
+    (the fields of ``tests.stacks.targets.LoggedRequest``)."""
     vulnerable = variant == "vulnerable"
     orders_by_number = dict(ORDERS)
     documents = dict(DOCUMENTS)
@@ -208,14 +196,14 @@ def create_app(
         response.headers["Cache-Control"] = "no-store"
         if log is not None:
             log.append(
-                LoggedRequest(
-                    request.url.scheme,
-                    request.method,
-                    request.url.path,
-                    request.headers.get("authorization"),
-                    request.headers.get("cookie"),
-                    response.status_code,
-                )
+                {
+                    "scheme": request.url.scheme,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "authorization": request.headers.get("authorization"),
+                    "cookie": request.headers.get("cookie"),
+                    "status": response.status_code,
+                }
             )
         return response
 
