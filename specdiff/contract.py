@@ -14,13 +14,14 @@ view pays: proving synthesized requests valid (:func:`request_problems`).
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import SchemaError, ValidationError
 from openapi_schema_validator import (
     OAS30ReadValidator,
     OAS31Validator,
@@ -76,10 +77,14 @@ def violations(schema: Schema, value: Any, openapi_version: str) -> list[Violati
 
 def conforms(schema: Schema, value: Any, openapi_version: str) -> bool:
     """``value`` satisfies every keyword of ``schema`` (``maximum``, ``pattern``, formats such
-    as ``int32`` and ``uuid`` too, not only the reported ones)."""
+    as ``int32`` and ``uuid`` too, not only the reported ones). A schema that cannot be
+    evaluated (a broken ``pattern``, a keyword of the wrong type) certainly accepts nothing."""
     resolver: Any = schema.resolver  # a Spec: hashable by identity
     validator = _validators(resolver, _dialect(openapi_version)).get(schema.where)
-    return next(iter(validator.iter_errors(value)), None) is None
+    try:
+        return next(iter(validator.iter_errors(value)), None) is None
+    except (SchemaError, re.error, TypeError):
+        return False
 
 
 def _leaf(error: ValidationError) -> ValidationError | None:

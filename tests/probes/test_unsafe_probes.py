@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -444,3 +445,19 @@ def test_the_plan_stage_asks_the_get_once_the_absent_object_got_404(api: ApiMode
     assert all(r.auth is AuthMode.NONE and not r.changes_data for lv in levels for r in lv)
     findings = list(CheckedAfterValidation().judge(op, run.ctx, run.ctx.pool))
     assert _rules(findings) == ["SD208"]
+
+
+def test_a_schema_that_cannot_be_evaluated_gives_no_absent_object(tmp_path: Path) -> None:
+    broken = minimal_doc(
+        {
+            "/x/{id}": {
+                "parameters": _path_param({"type": "string", "pattern": "["}),
+                "delete": {"responses": {"204": {"description": "gone"}}},
+            }
+        },
+        security=[{"bearer": []}],
+        components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    )
+    api = api_of(tmp_path, broken)
+    op = operation(api, "DELETE /x/{id}")
+    assert absent_object_request(api, op, _baseline("DELETE", "/x/1")) is None
