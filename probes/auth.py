@@ -29,10 +29,9 @@ from specdiff.model import (
     SecurityScheme,
     Severity,
 )
-from specdiff.mutate import MALFORMED_JSON, canary
+from specdiff.mutate import absent_object_request, canary, invalid_request
 from specdiff.probe import Listing, Probe, ProbeContext, accepted, body_snippet, evidence
 from specdiff.redact import MASK, mask_value
-from specdiff.safety import invalid_id
 from specdiff.variant import Variant, VariantKind
 
 __all__ = [
@@ -52,6 +51,7 @@ __all__ = [
 _REFUSED = frozenset({401, 403})
 _ANONYMOUS = Variant(VariantKind.NO_CREDENTIALS)
 _INVALID_ANONYMOUS = Variant(VariantKind.INVALID_INPUT_ANONYMOUS)
+_ABSENT_ANONYMOUS = Variant(VariantKind.ABSENT_OBJECT_ANONYMOUS)
 
 
 class MissingCredentialsAccepted(Probe):
@@ -62,16 +62,21 @@ class MissingCredentialsAccepted(Probe):
 
     **Probe.** When the baseline request, sent with the user's credentials, answered 2xx, the same
     request is sent again with no credentials at all (no Authorization header, no API key in
-    header, query or cookie). Safe methods by default; POST/PUT/PATCH/DELETE only with
-    ``--unsafe``. Without credentials from the user, the baseline itself went without them, and a
-    2xx there is judged directly.
+    header, query or cookie). Without credentials from the user, the baseline itself went
+    without them, and a 2xx there is judged directly.
 
-    Without ``--unsafe``, POST/PUT/PATCH/DELETE are probed too, but so that nothing can change:
-    no credentials AND a body no parser accepts (where the operation declares a body), or,
-    without a body, a path parameter that violates its schema; SD208 judges the same answer.
-    With ``--unsafe`` a DELETE's anonymous request goes to a second object specdiff created.
+    Without ``--unsafe``, POST/PUT/PATCH/DELETE are probed too, anonymously and so that nothing
+    can change: once with input no server can act on (a body no parser accepts where the
+    operation declares a body, else a path identifier that violates its schema), and, where the
+    path names an object, once aimed at an object that certainly does not exist (a well-formed
+    identifier its schema accepts that no server issued: a huge integer, a UUID), otherwise
+    valid; DELETE and PATCH keep their valid body, PUT and POST, which may create what their
+    path names, send one no parser accepts. SD208 judges the same answers. With ``--unsafe`` a
+    DELETE's anonymous request goes to a second object specdiff created.
 
-    **Breach.** 2xx without credentials. Critical for unsafe methods (an anonymous write).
+    **Breach.** 2xx without credentials. Critical for unsafe methods (an anonymous write: a
+    handler that answers 2xx for an object that does not exist, or for a body it cannot read,
+    never asked who was calling).
 
     **Quiet when.** The baseline failed (nothing to compare); the answer is 401/403/404 or any
     non-2xx; the baseline answered JSON but the anonymous answer is not JSON (a login page
@@ -84,7 +89,13 @@ class MissingCredentialsAccepted(Probe):
     """
 
     code = "SD201"
-    variants = frozenset({VariantKind.NO_CREDENTIALS, VariantKind.INVALID_INPUT_ANONYMOUS})
+    variants = frozenset(
+        {
+            VariantKind.NO_CREDENTIALS,
+            VariantKind.INVALID_INPUT_ANONYMOUS,
+            VariantKind.ABSENT_OBJECT_ANONYMOUS,
+        }
+    )
     remediation = (
         "Require authentication on every operation the document secures. In Flask, prefer a "
         "before_request hook that authenticates everything except an explicit allow-list of "
@@ -95,9 +106,14 @@ class MissingCredentialsAccepted(Probe):
         if not op.secured or ctx.baseline is None:
             return
         if not (op.safe or ctx.options.unsafe):
+            if not ctx.options.has_credentials:
+                return
             invalid = invalid_request(op, ctx.baseline)
-            if invalid is not None and ctx.options.has_credentials:
+            if invalid is not None:
                 yield dataclasses.replace(invalid, probe=self.code, variant=_INVALID_ANONYMOUS)
+            absent = absent_object_request(ctx.api, op, ctx.baseline)
+            if absent is not None:
+                yield dataclasses.replace(absent, probe=self.code, variant=_ABSENT_ANONYMOUS)
             return
         if not ctx.options.has_credentials or not ctx.baseline_ok:
             return
@@ -110,26 +126,34 @@ class MissingCredentialsAccepted(Probe):
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        for ex in exchanges:
-            if ex.request.variant == _INVALID_ANONYMOUS and ex.ok:
+        if not op.secured:
+            return
+        harmless = [ex for ex in exchanges if ex.request.variant.kind in _HARMLESS_ANONYMOUS]
+        for ex in harmless:
+            if anonymous_accepted(op, ctx, ex):
+                what = (
+                    "for an object that does not exist"
+                    if ex.request.variant == _ABSENT_ANONYMOUS
+                    else "with deliberately invalid input"
+                )
                 yield self.finding(
                     f"{op.key} is secured by the document but answered {ex.status} to a request "
-                    "without credentials (and with deliberately invalid input)",
+                    f"without credentials ({what}): it never checked who was calling",
                     evidence=evidence(ex, body_snippet(ex, 300)),
                     severity=Severity.CRITICAL,
                     confidence=Confidence.CERTAIN,
                 )
-        if not op.secured or not ctx.baseline_ok:
-            return
-        assert ctx.baseline_exchange is not None
+                break  # one cause: the first anonymous 2xx says it
         if ctx.options.has_credentials:
             candidates = [ex for ex in exchanges if ex.request.variant == _ANONYMOUS]
             confidence = Confidence.CERTAIN
-        else:  # the baseline itself carried no credentials
+        elif ctx.baseline_exchange is not None:  # the baseline itself carried no credentials
             candidates = [ctx.baseline_exchange]
             confidence = Confidence.FIRM
+        else:
+            return
         for ex in candidates:
-            if not ex.ok or (ctx.baseline_exchange.is_json and not ex.is_json):
+            if not anonymous_accepted(op, ctx, ex):
                 continue
             yield self.finding(
                 f"{op.key} is secured by the document but answered {ex.status} to a request "
@@ -140,32 +164,36 @@ class MissingCredentialsAccepted(Probe):
             )
 
 
-# --------------------------------------------------------------------------- shared helpers
+_HARMLESS_ANONYMOUS = frozenset(
+    {VariantKind.INVALID_INPUT_ANONYMOUS, VariantKind.ABSENT_OBJECT_ANONYMOUS}
+)
+"""SD201's requests of unsafe operations without ``--unsafe``: they cannot change data."""
 
 
-def invalid_request(op: Operation, baseline: PlannedRequest) -> PlannedRequest | None:
-    """An anonymous copy of ``baseline`` that no server can act on (the safety policy's own
-    terms, :mod:`specdiff.safety`).
+def anonymous_accepted(op: Operation, ctx: ProbeContext, ex: Exchange) -> bool:
+    """``ex``, a request of ``op`` without credentials (SD201's, or the baseline of a run
+    without credentials), was served: for a request that cannot change data any 2xx; otherwise
+    a 2xx like the baseline's (JSON when it answered JSON), after a 2xx baseline."""
+    if ex.request.variant.kind in _HARMLESS_ANONYMOUS:
+        return ex.ok
+    base = ctx.baseline_exchange
+    if not ctx.baseline_ok or base is None:
+        return False
+    return ex.ok and not (base.is_json and not ex.is_json)
 
-    With a documented request body: JSON no parser accepts. Without one: every path parameter
-    replaced by a value violating its schema, which no object can have. None when neither is
-    possible (an unsafe operation with no body and no path parameter).
-    """
-    if op.request_body is not None and op.request_body.content:
-        headers = tuple((n, v) for n, v in baseline.headers if n.lower() != "content-type")
-        return dataclasses.replace(
-            baseline,
-            body=MALFORMED_JSON,
-            headers=(*headers, ("Content-Type", "application/json")),
-            auth=AuthMode.NONE,
+
+def served_anonymously(op: Operation, ctx: ProbeContext) -> bool:
+    """SD201 holds for ``op``: a request of it without credentials was served. Other rules
+    about the same anonymous answers (SD208) stay quiet then: one cause, one finding."""
+    if not ctx.options.has_credentials:
+        return ctx.baseline_exchange is not None and anonymous_accepted(
+            op, ctx, ctx.baseline_exchange
         )
-    params = [p for p in op.parameters if p.location == "path"]
-    if not params:
-        return None
-    path = op.path
-    for param in params:
-        path = path.replace("{" + param.name + "}", invalid_id(param.schema))
-    return dataclasses.replace(baseline, path=path, body=None, auth=AuthMode.NONE)
+    kinds = (VariantKind.NO_CREDENTIALS, *_HARMLESS_ANONYMOUS)
+    return any(anonymous_accepted(op, ctx, ex) for ex in ctx.answers_to(*kinds))
+
+
+# --------------------------------------------------------------------------- shared helpers
 
 
 def _schemes(api: ApiModel, op: Operation) -> list[SecurityScheme]:
@@ -511,36 +539,64 @@ class CheckedAfterValidation(Probe):
 
     **Promise.** A secured operation refuses strangers before it looks at what they sent.
 
-    **Probe.** None of its own: it judges every answer of the run to a request without
-    credentials to a secured operation, whichever rule sent it: SD201's request to an unsafe
-    operation with a body no parser accepts (or an invalid path id), the error provocations
-    that go anonymously without ``--unsafe``, an anonymous request with an invalid parameter.
-    Nothing can be created or deleted by them.
+    **Probe.** It judges every answer of the run to a request without credentials to a secured
+    operation, whichever rule sent it: SD201's requests to an unsafe operation (a body no parser
+    accepts or an invalid path id; an object that certainly does not exist), the error
+    provocations that go anonymously without ``--unsafe``, an anonymous request with an invalid
+    parameter. Nothing can be created or deleted by them. When SD201's request for an object
+    that does not exist answers 404, it asks one more: the path's documented, secured GET,
+    without credentials, for the same absent object.
 
     **Breach.** Such a request answers 400 or 422: the server parsed and validated the input of
-    an unauthenticated caller (2xx is SD201 at critical severity). One finding per operation.
+    an unauthenticated caller (2xx is SD201 at critical severity). Or the request for an absent
+    object answers 404 while the same path's GET turns the same stranger away with 401/403: the
+    operation's handler looked the object up before it checked the caller (and with no object
+    to stop it, would have gone on). One finding per operation.
 
-    **Quiet when.** The answer is 401/403 (auth first), 404, or anything else; the request went
-    to the plain-HTTP twin (a "use HTTPS" 400 says nothing about authentication); the request
-    used another method than the operation's (SD501's undeclared PUT with an unreadable body:
-    frameworks such as Express reject the body before any route, the operation never saw it);
-    the operation is open.
+    **Quiet when.** The answer is 401/403 (auth first), a 404 without that GET's refusal beside
+    it (a server may hide objects from strangers behind 404), or anything else; the path's
+    ``OPTIONS`` answer lists its methods without this one (a router's 404, as Express answers a
+    method it does not route); the operation answered a request without credentials 2xx (that
+    is SD201: one cause, one finding); the request went to the plain-HTTP twin (a "use HTTPS"
+    400 says nothing about authentication); the request used another method than the
+    operation's (SD501's undeclared PUT with an unreadable body: frameworks such as Express
+    reject the body before any route, the operation never saw it); the operation is open.
 
     **Remediation.** Authenticate first: in Flask, put the auth decorator outermost (or use a
-    ``before_request`` hook) so validation never runs for anonymous callers.
+    ``before_request`` hook) so validation and lookups never run for anonymous callers.
     """
 
     code = "SD208"
     evidence = "pool"
+    variants = frozenset({VariantKind.ABSENT_OBJECT_READ})
+    plan_after = frozenset({VariantKind.ABSENT_OBJECT_ANONYMOUS})
     remediation = (
-        "Authenticate before validating: make the auth check the outermost decorator or a "
-        "before_request hook, so anonymous input is never parsed."
+        "Authenticate before validating or looking anything up: make the auth check the "
+        "outermost decorator or a before_request hook, so anonymous input is never parsed."
     )
+
+    def plan(self, op: Operation, ctx: ProbeContext) -> Iterable[PlannedRequest]:
+        read = _documented_read(ctx.api, op)
+        if not op.secured or read is None or not read.secured:
+            return
+        for ex in ctx.answers_to(VariantKind.ABSENT_OBJECT_ANONYMOUS):
+            if ex.status == 404:
+                req = ex.request
+                accept = tuple(h for h in req.headers if h[0].lower() == "accept")
+                yield dataclasses.replace(
+                    req,
+                    method="GET",
+                    query=(),
+                    headers=accept,
+                    body=None,
+                    probe=self.code,
+                    variant=Variant(VariantKind.ABSENT_OBJECT_READ),
+                )
 
     def judge(
         self, op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]
     ) -> Iterable[Finding]:
-        if not op.secured:
+        if not op.secured or served_anonymously(op, ctx):
             return
         for ex in exchanges:
             req = ex.request
@@ -557,6 +613,57 @@ class CheckedAfterValidation(Probe):
                     confidence=Confidence.CERTAIN,
                 )
                 return
+            refusal = _looked_up_first(op, ctx, ex)
+            if refusal is not None:
+                yield self.finding(
+                    f"{op.key} answered 404 to an unauthenticated request for an object that "
+                    f"does not exist, where GET on the same path answered {refusal.status}: it "
+                    "looked the object up before it checked authentication",
+                    evidence=evidence(
+                        ex,
+                        f"{req.method} {req.path} -> {ex.status}: {body_snippet(ex, 200)}\n"
+                        f"GET {refusal.request.path} -> {refusal.status} (the same stranger, "
+                        "refused)",
+                    ),
+                    confidence=Confidence.FIRM,
+                )
+                return
+
+
+def _documented_read(api: ApiModel, op: Operation) -> Operation | None:
+    """The GET the document declares on ``op``'s path, if ``op`` is not that GET."""
+    if op.method == "GET":
+        return None
+    return next((o for o in api.operations if o.path == op.path and o.method == "GET"), None)
+
+
+def _looked_up_first(op: Operation, ctx: ProbeContext, ex: Exchange) -> Exchange | None:
+    """The path's GET refusal (401/403 to the same stranger, for the same absent object) beside
+    ``ex``, SD201's request for an absent object that got 404; None when there is none, or when
+    the path's OPTIONS answer shows ``op``'s method is not routed at all."""
+    if ex.request.variant.kind is not VariantKind.ABSENT_OBJECT_ANONYMOUS or ex.status != 404:
+        return None
+    if _unrouted(op, ctx):
+        return None
+    return next(
+        (
+            read
+            for read in ctx.answers_to(VariantKind.ABSENT_OBJECT_READ)
+            if read.request.path == ex.request.path and read.status in _REFUSED
+        ),
+        None,
+    )
+
+
+def _unrouted(op: Operation, ctx: ProbeContext) -> bool:
+    """An ``OPTIONS`` answer of the path names the methods it routes (``Allow``), and not
+    ``op``'s: the server has no handler for it there, and its 404 is the router's."""
+    for ex in ctx.pool:
+        allow = ex.header("allow") if ex.request.method == "OPTIONS" and ex.ok else None
+        if allow:
+            routed = {m.strip().upper() for m in allow.split(",")}
+            return op.method not in routed
+    return False
 
 
 # --------------------------------------------------------------------------- SD209

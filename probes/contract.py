@@ -25,7 +25,8 @@ _AUTH_REFUSALS = frozenset({401, 403})
 
 def _judged(op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]) -> list[Exchange]:
     """The answers SD306/SD307 judge: the baseline's, and the anonymous refusals (401/403 to a
-    request without credentials) of a secured operation."""
+    request of the operation's own method without credentials, whichever rule sent it: SD201's
+    requests of unsafe operations too) of a secured operation."""
     found: list[Exchange] = []
     for ex in exchanges:
         req = ex.request
@@ -35,6 +36,7 @@ def _judged(op: Operation, ctx: ProbeContext, exchanges: Sequence[Exchange]) -> 
             op.secured
             and req.auth is AuthMode.NONE
             and req.target == "primary"
+            and req.method == op.method
             and ex.status in _AUTH_REFUSALS
         ):
             found.append(ex)
@@ -102,8 +104,9 @@ class UndocumentedStatus(Probe):
 
     **Probe.** No extra request: the status of the baseline, the valid request specdiff sent
     with the user's credentials, and of the anonymous refusal of a secured operation (a 401 or
-    403 to a request without credentials, whichever rule sent it), is looked up among the
-    documented responses: exact code, then its range (``4XX``), then ``default``.
+    403 to a request of its method without credentials, whichever rule sent it: SD201's
+    harmless requests of POST/PUT/PATCH/DELETE too), is looked up among the documented
+    responses: exact code, then its range (``4XX``), then ``default``.
 
     **Breach.** No documented response covers the status (e.g. an undocumented ``500``, or a
     ``401`` the secured operation never mentions).
@@ -158,7 +161,8 @@ class ContentTypeMismatch(Probe):
     **Promise.** A documented response's ``content`` lists the media types a client must parse.
 
     **Probe.** No extra request: the ``Content-Type`` of the baseline's answer, and of the
-    anonymous refusal of a secured operation (401/403 without credentials), is matched against
+    anonymous refusal of a secured operation (401/403 to a request of its method without
+    credentials, unsafe methods' harmless ones included), is matched against
     the media types documented for its status: the same type, or a wildcard such as
     ``application/*``.
 

@@ -18,6 +18,7 @@ from specdiff.model import (
     PlannedRequest,
     Severity,
 )
+from specdiff.mutate import invalid_request
 from specdiff.probe import Probe, ProbeContext, body_snippet, evidence
 from specdiff.variant import Variant, VariantKind
 
@@ -41,7 +42,9 @@ class HttpAccepted(Probe):
 
     **Probe.** Each operation's baseline request is sent to the plain-HTTP twin of the base URL
     (``--http-url``, or the same host on ``http://`` port 80) WITHOUT any credential: specdiff
-    never sends a real credential over plain HTTP. Safe methods only, unless ``--unsafe``.
+    never sends a real credential over plain HTTP. Without ``--unsafe``, POST/PUT/PATCH/DELETE
+    go so that nothing can change: with a body no parser accepts where the operation declares
+    a body, else with path ids that violate their schema (none when it has neither).
 
     **Breach.** Any answer other than a redirect (301/302/303/307/308) to an ``https://`` URL.
     A refused connection is correct. Critical when the operation is secured: a client that follows
@@ -95,14 +98,16 @@ class HttpAccepted(Probe):
 
 def _plain_http_request(op: Operation, ctx: ProbeContext, code: str) -> list[PlannedRequest]:
     """The baseline sent to the plain-HTTP twin without credentials (SD101 and SD105 share it:
-    the engine sends it once)."""
+    the engine sends it once). Without ``--unsafe`` an unsafe operation's goes with input no
+    server can act on (a body no parser accepts, or path ids no object has), or not at all."""
     if not ctx.options.http_twin or ctx.baseline is None:
         return []
-    if not (op.safe or ctx.options.unsafe):
+    base = ctx.baseline if op.safe or ctx.options.unsafe else invalid_request(op, ctx.baseline)
+    if base is None:
         return []
     return [
         dataclasses.replace(
-            ctx.baseline,
+            base,
             auth=AuthMode.NONE,
             target="http",
             probe=code,
@@ -284,7 +289,8 @@ class InsecureRedirect(Probe):
     **Promise.** A redirect from plain HTTP leads to HTTPS and keeps the method and body.
 
     **Probe.** No request of its own: the plain-HTTP answer SD101 asked for (the engine sends
-    that request once for both rules).
+    that request once for both rules), unsafe methods included (without ``--unsafe``, with a
+    body no parser accepts or path ids no object has).
 
     **Breach.** A 301/302 answer to an unsafe method (clients turn it into GET and may resend the
     body in clear), or any redirect whose ``Location`` is another ``http://`` URL.

@@ -14,13 +14,14 @@ view pays: proving synthesized requests valid (:func:`request_problems`).
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import SchemaError, ValidationError
 from openapi_schema_validator import (
     OAS30ReadValidator,
     OAS31Validator,
@@ -36,7 +37,7 @@ from specdiff.model import PlannedRequest
 from specdiff.schema import Resolver, Schema
 from specdiff.spec import Spec
 
-__all__ = ["REPORTED_KEYWORDS", "RequestContract", "Violation", "violations"]
+__all__ = ["REPORTED_KEYWORDS", "RequestContract", "Violation", "conforms", "violations"]
 
 REPORTED_KEYWORDS = frozenset({"type", "required", "enum", "format", "const"})
 """What SD305 reports. Other keywords (``additionalProperties``: SD301's job; ``minLength``,
@@ -72,6 +73,18 @@ def violations(schema: Schema, value: Any, openapi_version: str) -> list[Violati
         v = Violation(_json_path(leaf), str(leaf.validator), _message(leaf))
         found.setdefault((v.path, v.keyword), v)
     return sorted(found.values(), key=lambda v: (v.path, v.keyword))
+
+
+def conforms(schema: Schema, value: Any, openapi_version: str) -> bool:
+    """``value`` satisfies every keyword of ``schema`` (``maximum``, ``pattern``, formats such
+    as ``int32`` and ``uuid`` too, not only the reported ones). A schema that cannot be
+    evaluated (a broken ``pattern``, a keyword of the wrong type) certainly accepts nothing."""
+    resolver: Any = schema.resolver  # a Spec: hashable by identity
+    validator = _validators(resolver, _dialect(openapi_version)).get(schema.where)
+    try:
+        return next(iter(validator.iter_errors(value)), None) is None
+    except (SchemaError, re.error, TypeError):
+        return False
 
 
 def _leaf(error: ValidationError) -> ValidationError | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlencode
 
+from specdiff.contract import conforms
 from specdiff.model import (
     ApiModel,
     AuthMode,
@@ -29,6 +30,13 @@ from specdiff.model import (
     Parameter,
     PlannedRequest,
     SecurityScheme,
+)
+from specdiff.safety import (
+    ABSENT_INTEGER_ID,
+    ABSENT_STRING_ID,
+    ABSENT_UUID,
+    absent_id,
+    invalid_id,
 )
 from specdiff.schema import Schema
 from specdiff.synth import binary_fields, multipart_body, sample_value
@@ -42,10 +50,12 @@ __all__ = [
     "MALFORMED_JSON",
     "Mutation",
     "MutationKind",
+    "absent_object_request",
     "canaries_sent",
     "canary",
     "canary_plan",
     "canary_request",
+    "invalid_request",
     "mutations",
     "provocations",
 ]
@@ -141,6 +151,90 @@ def provocations(
     if baseline is None:
         return []
     return [m.request for m in mutations(op, baseline, unsafe=unsafe, probe=probe)]
+
+
+# --------------------------------------------------------------------------- harmless, anonymous
+
+
+def _unreadable_body(baseline: PlannedRequest) -> PlannedRequest:
+    """``baseline`` with a JSON body no parser accepts (:data:`MALFORMED_JSON`)."""
+    headers = tuple((n, v) for n, v in baseline.headers if n.lower() != "content-type")
+    return dataclasses.replace(
+        baseline, body=MALFORMED_JSON, headers=(*headers, ("Content-Type", "application/json"))
+    )
+
+
+def _declares_body(op: Operation) -> bool:
+    return op.request_body is not None and bool(op.request_body.content)
+
+
+def invalid_request(op: Operation, baseline: PlannedRequest) -> PlannedRequest | None:
+    """An anonymous copy of ``baseline`` that no server can act on (the safety policy's own
+    terms, :mod:`specdiff.safety`).
+
+    With a documented request body: JSON no parser accepts. Without one: every path parameter
+    replaced by a value violating its schema, which no object can have. None when neither is
+    possible (an unsafe operation with no body and no path parameter).
+    """
+    if _declares_body(op):
+        return dataclasses.replace(_unreadable_body(baseline), auth=AuthMode.NONE)
+    params = [p for p in op.parameters if p.location == "path"]
+    if not params:
+        return None
+    path = op.path
+    for param in params:
+        path = path.replace("{" + param.name + "}", invalid_id(param.schema))
+    return dataclasses.replace(baseline, path=path, body=None, auth=AuthMode.NONE)
+
+
+def _absent_value(api: ApiModel, schema: Schema | None) -> str | None:
+    """The first identifier that certainly names nothing and that ``schema`` accepts: its own
+    kind first (:func:`specdiff.safety.absent_id`), then the other sentinels as strings (a
+    numeric ``pattern`` takes the huge integer)."""
+    first = absent_id(schema)
+    if schema is None:
+        return first
+    if schema.resolved().types & {"integer", "number"}:
+        candidates: list[str | int] = [int(ABSENT_INTEGER_ID)]
+    else:
+        candidates = list(dict.fromkeys([first, ABSENT_STRING_ID, ABSENT_UUID, ABSENT_INTEGER_ID]))
+    found = next((c for c in candidates if conforms(schema, c, api.openapi_version)), None)
+    return None if found is None else str(found)
+
+
+_MAY_CREATE = frozenset({"PUT", "POST"})
+"""Methods that may create what their path names: a PUT that upserts, a POST that adds a child."""
+
+
+def absent_object_request(
+    api: ApiModel, op: Operation, baseline: PlannedRequest
+) -> PlannedRequest | None:
+    """An anonymous copy of ``baseline`` aimed at an object that certainly does not exist, and
+    otherwise valid, so that it reaches what the handler does first.
+
+    Every path parameter becomes a well-formed value of its schema that no server issued
+    (:func:`specdiff.safety.absent_id`: a huge integer, a UUID); a parameter whose schema
+    rejects it (``maximum: 100``, ``format: int32``, a ``pattern``) has no such value, and then
+    there is no request. DELETE and PATCH keep the baseline's valid body: they act only on an
+    object that exists. PUT and POST may create what their path names (an upsert, a child of the
+    named object), so where they declare a body it is one no parser accepts. None for a path
+    without parameters.
+    """
+    params = [p for p in op.parameters if p.location == "path"]
+    if not params:
+        return None
+    path = op.path
+    for param in params:
+        value = _absent_value(api, param.schema)
+        if value is None:
+            return None
+        path = path.replace("{" + param.name + "}", value)
+    if "{" in path:
+        return None
+    aimed = dataclasses.replace(baseline, path=path, auth=AuthMode.NONE)
+    if op.method in _MAY_CREATE and _declares_body(op):
+        return _unreadable_body(aimed)
+    return aimed
 
 
 def _stamp(m: Mutation, probe: str) -> PlannedRequest:

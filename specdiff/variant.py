@@ -34,7 +34,14 @@ class VariantKind(str, enum.Enum):
     """The baseline without any credential."""
     INVALID_INPUT_ANONYMOUS = "no-credentials-invalid-input"
     """An unsafe operation asked without credentials and with input no server can act on (a body
-    no parser accepts, or an identifier that cannot exist)."""
+    no parser accepts, or a path identifier that violates its schema)."""
+    ABSENT_OBJECT_ANONYMOUS = "no-credentials-absent-object"
+    """An unsafe operation asked without credentials for an object that certainly does not exist
+    (every path identifier a well-formed value no server issued), otherwise valid: what its
+    handler does before it checks the caller."""
+    ABSENT_OBJECT_READ = "no-credentials-absent-object-read"
+    """The same path's documented GET, asked without credentials for the same absent object: how
+    that path turns strangers away (the control SD208 compares with)."""
     PLAIN_HTTP = "plain-http"
     """The baseline sent to the plain-HTTP twin, without credentials."""
     IDENTITY_B = "identity-b"

@@ -32,6 +32,7 @@ from specdiff.jwtkit import (
 from specdiff.model import Report, Severity
 from specdiff.mutate import MALFORMED_JSON, canary
 from specdiff.reporters import Format, render
+from specdiff.safety import ABSENT_UUID
 from tests.e2e.conftest import TwinScan, finding_keys, twin_config
 
 FAMILY = tuple(f"SD2{n:02d}" for n in range(2, 18))
@@ -183,11 +184,17 @@ def test_hardened_twin_stays_silent_with_every_input(hardened_full: TwinScan) ->
 def _assert_unsafe_requests_harmless(scan_: TwinScan, twin: RunningTwin) -> None:
     unsafe = [e for e in scan_.log if e.method not in ("GET", "HEAD", "OPTIONS", "TRACE")]
     # anonymous, with a body no parser can read (SD201's, the error provocations), or to an
-    # id that certainly names nothing (SD201 without a body, SD501's undeclared DELETE)
+    # id that certainly names nothing (SD201 without a body, and for an object that does not
+    # exist; SD501's undeclared DELETE), on both ports (the plain-HTTP twin's SD101 request)
     assert {(e.method, e.path, e.body) for e in unsafe if e.body != MALFORMED_JSON} == {
         ("DELETE", "/orders/specdiff-invalid-0000", b""),
+        ("DELETE", f"/orders/{ABSENT_UUID}", b""),
         ("DELETE", "/users/999999999999", b""),
         ("DELETE", "/products/999999999999", b""),
+    }
+    assert {e.scheme for e in unsafe if e.path == "/orders/specdiff-invalid-0000"} == {
+        "https",
+        "http",
     }
     assert ("POST", "/users") in {(e.method, e.path) for e in unsafe if e.body == MALFORMED_JSON}
     for entry in unsafe:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from specdiff import safety
@@ -38,6 +39,10 @@ NO_OBJECT = (
 FAMILY = ("SD101", "SD103", "SD201", "SD301", "SD302", "SD303")
 
 
+def _operations(twin: RunningTwin) -> list[str]:
+    return [op.key for op in derive(load_spec(twin.spec_path)).operations]
+
+
 def _safe_operations(twin: RunningTwin) -> list[str]:
     return [op.key for op in derive(load_spec(twin.spec_path)).operations if op.safe]
 
@@ -45,8 +50,9 @@ def _safe_operations(twin: RunningTwin) -> list[str]:
 def test_vulnerable_twin_gives_exactly_the_expected_findings(
     vulnerable_twin: RunningTwin, vulnerable_scan: TwinScan
 ) -> None:
-    # the vulnerable twin serves everything on plain HTTP: every safe operation is SD101
-    expected = {("SD101", op, vulnerable_twin.http_url) for op in _safe_operations(vulnerable_twin)}
+    # the vulnerable twin serves everything on plain HTTP: every operation is SD101, the
+    # unsafe ones asked harmlessly (a body no parser accepts, an id no object has)
+    expected = {("SD101", op, vulnerable_twin.http_url) for op in _operations(vulnerable_twin)}
     expected |= {
         ("SD201", "GET /users/{id}", ""),
         ("SD201", "GET /orders/{order_id}", ""),
@@ -109,6 +115,31 @@ def test_specdiff_sends_no_credential_in_clear_and_nothing_unsafe(
             assert vulnerable_twin.token not in repr(entry), entry
             assert vulnerable_twin.api_key not in repr(entry), entry
     assert any(e.scheme == "http" for e in log) and any(e.header("Authorization") for e in log)
+
+
+def test_safe_mode_leaves_every_seeded_order_where_it_was(
+    vulnerable_twin: RunningTwin, vulnerable_scan: TwinScan
+) -> None:
+    """DELETE /orders/{order_id} forgot its auth decorator: the scan's anonymous DELETEs (an
+    invalid id, an absent one, both ports) reached the handler, which found nothing to delete;
+    every seeded order is still there, asked by its owner."""
+    deletes = [e for e in vulnerable_scan.log if e.method == "DELETE"]
+    assert {(e.scheme, e.path, e.status) for e in deletes if e.path.startswith("/orders/")} == {
+        ("https", "/orders/specdiff-invalid-0000", 404),
+        ("https", f"/orders/{safety.ABSENT_UUID}", 404),
+        ("http", "/orders/specdiff-invalid-0000", 404),
+    }
+    with httpx.Client(
+        base_url=vulnerable_twin.https_url, verify=vulnerable_twin.ssl_context()
+    ) as c:
+        left = {
+            order["id"]
+            for token in (vulnerable_twin.token, vulnerable_twin.token_b)
+            for order in c.get("/orders", headers={"Authorization": f"Bearer {token}"}).json()[
+                "items"
+            ]
+        }
+    assert left == {o.id for o in ORDERS}
 
 
 def test_no_credential_reaches_any_report_format(

@@ -29,7 +29,7 @@ from tests.e2e.conftest import TwinScan
 REPO = Path(__file__).parents[2]
 
 DEFAULT_GROUPS = {
-    "[CRITICAL] SD101 API answers over plain HTTP — 16 operations",
+    "[CRITICAL] SD101 API answers over plain HTTP — 19 operations",
     "[CRITICAL] SD203 Unsigned (alg: none) JWT accepted — GET /me (alg-NONE, alg-None, alg-none)",
     "[CRITICAL] SD204 Forged JWT accepted — GET /me (flipped-signature, forged-payload)",
     "[CRITICAL] SD206 JWT signed with a weak secret — host-wide",
@@ -84,7 +84,7 @@ def test_default_scan_shows_exactly_the_expected_groups(vulnerable_scan: TwinSca
     assert len(doc["findings"]) == len(vulnerable_scan.report.findings)
     assert len({f["group"] for f in doc["findings"]}) == len(DEFAULT_GROUPS)
     http = [f for f in doc["findings"] if f["rule"] == "SD101"]
-    assert len(http) == 16 and len({f["group"] for f in http}) == 1
+    assert len(http) == 19 and len({f["group"] for f in http}) == 1
 
 
 def test_demo_reports_fit_where_they_are_read(tmp_path: Path) -> None:

@@ -230,8 +230,18 @@ def test_unsafe_operations_are_probed_anonymously_with_invalid_input(api: ApiMod
     delete = operation(api, "DELETE /users/{id}")
     base = PlannedRequest("DELETE", "/users/1")
     c = ProbeContext(api, ProbeOptions(has_credentials=True), base, None)
-    [req] = MissingCredentialsAccepted().plan(delete, c)
-    assert (req.path, req.body, req.auth) == ("/users/specdiff-not-a-number", None, AuthMode.NONE)
+    invalid, absent = MissingCredentialsAccepted().plan(delete, c)
+    assert (invalid.path, invalid.body, invalid.auth) == (
+        "/users/specdiff-not-a-number",
+        None,
+        AuthMode.NONE,
+    )
+    # and once for an object that certainly does not exist (tests/probes/test_unsafe_probes.py)
+    assert (absent.path, absent.auth, absent.purpose) == (
+        "/users/999999999999",
+        AuthMode.NONE,
+        "no-credentials-absent-object",
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,16 +8,19 @@ and the JWT secret). One scan per variant and mode, shared by the assertions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
 from specdiff.model import Report, Severity
 from tests.stacks.targets import (
+    LoggedRequest,
+    Variant,
     express_missing,
     finding_pairs,
     scan_target,
     score,
+    seeded_state,
     serve,
 )
 
@@ -35,16 +38,45 @@ def name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(scope="module")
-def vulnerable(name: str) -> Iterator[Report]:
-    with serve(name, "vulnerable") as target:
-        yield scan_target(target)
+@dataclass(frozen=True)
+class Scanned:
+    """A safe-mode scan of a variant, with what the target itself saw."""
+
+    report: Report
+    requests: list[LoggedRequest]
+    """The target's own request log of the scan (the seeded-state checks excluded)."""
+    before: dict[str, object]
+    after: dict[str, object]
+    """The seeded objects, asked by their owners before and after the scan."""
+
+
+def _scanned(name: str, variant: Variant) -> Scanned:
+    with serve(name, variant) as target:
+        before = seeded_state(target)
+        start = len(target.requests())
+        report = scan_target(target)
+        requests = target.requests()[start:]
+        return Scanned(report, requests, before, seeded_state(target))
 
 
 @pytest.fixture(scope="module")
-def hardened(name: str) -> Iterator[Report]:
-    with serve(name, "hardened") as target:
-        yield scan_target(target)
+def vulnerable_run(name: str) -> Scanned:
+    return _scanned(name, "vulnerable")
+
+
+@pytest.fixture(scope="module")
+def hardened_run(name: str) -> Scanned:
+    return _scanned(name, "hardened")
+
+
+@pytest.fixture(scope="module")
+def vulnerable(vulnerable_run: Scanned) -> Report:
+    return vulnerable_run.report
+
+
+@pytest.fixture(scope="module")
+def hardened(hardened_run: Scanned) -> Report:
+    return hardened_run.report
 
 
 def test_vulnerable_variant_gives_exactly_its_ground_truth(name: str, vulnerable: Report) -> None:
@@ -54,6 +86,62 @@ def test_vulnerable_variant_gives_exactly_its_ground_truth(name: str, vulnerable
 
 def test_hardened_variant_gives_no_finding(hardened: Report) -> None:
     assert finding_pairs(hardened) == set()
+
+
+@pytest.mark.parametrize("variant", ["vulnerable", "hardened"])
+def test_safe_mode_changed_nothing_and_sent_no_credential_with_an_unsafe_method(
+    name: str, variant: str, request: pytest.FixtureRequest
+) -> None:
+    """The targets' own request logs: every POST/PUT/PATCH/DELETE went without a credential,
+    nothing went over plain HTTP with one, and every seeded object is still there, the same,
+    even where the vulnerable variant answered an anonymous unsafe request 2xx."""
+    run: Scanned = request.getfixturevalue(f"{variant}_run")
+    unsafe = [r for r in run.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+    assert any(r.method == "DELETE" for r in unsafe)
+    for entry in unsafe:
+        assert entry.authorization is None and entry.cookie is None, entry
+    for entry in run.requests:
+        if entry.scheme == "http" and name == "express":  # its plain-HTTP redirector
+            assert entry.authorization is None and entry.cookie is None, entry
+    assert run.after == run.before
+    assert all(status == 200 for status, _ in run.after.values())  # type: ignore[misc]
+    served = {(r.method, r.status) for r in unsafe if 200 <= r.status < 300}
+    if name == "express" and variant == "vulnerable":
+        assert served == {("DELETE", 204)}  # for a note that does not exist: nothing went
+    else:
+        assert served == set()
+
+
+def test_unsafe_operations_are_judged_by_what_their_handlers_did(
+    name: str, vulnerable_run: Scanned
+) -> None:
+    by_rule = {
+        (f.rule, f"{f.operation.method} {f.operation.path}"): f
+        for f in vulnerable_run.report.findings
+        if f.operation and f.operation.method == "DELETE"
+    }
+    logged = {(r.method, r.path): r.status for r in vulnerable_run.requests}
+    if name == "fastapi":
+        looked_up = by_rule[("SD208", "DELETE /api/orders/{order_number}")]
+        absent = "/api/orders/specdiff-absent-0000"
+        # the handler's 404 for the absent order, where the same path's GET refuses with 401
+        assert (logged[("DELETE", absent)], logged[("GET", absent)]) == (404, 401)
+        assert looked_up.evidence is not None
+        assert f"GET {absent} -> 401 (the same stranger, refused)" in looked_up.evidence.snippet
+        assert by_rule[("SD306", "DELETE /api/documents/{slug}")].key == "401"
+    else:
+        # the filter answers 204 for any id: the invalid one and the absent one alike, and the
+        # first served is the one SD201 reports (critical: a write nobody authenticated)
+        invalid, absent = (
+            "/api/v2/notes/specdiff-invalid-0000",
+            "/api/v2/notes/specdiff-absent-0000",
+        )
+        assert (logged[("DELETE", invalid)], logged[("DELETE", absent)]) == (204, 204)
+        served = by_rule[("SD201", "DELETE /notes/{noteId}")]
+        assert served.severity is Severity.CRITICAL
+        assert served.evidence is not None and served.evidence.status == 204
+        redirect = by_rule[("SD105", "DELETE /notes/{noteId}")]
+        assert redirect.evidence is not None and redirect.evidence.status == 302
 
 
 def test_every_item_operation_reached_a_real_object(vulnerable: Report, hardened: Report) -> None:
@@ -107,6 +195,10 @@ def test_an_item_nobody_can_reach_is_named_in_the_coverage() -> None:
     with serve("fastapi", "hardened") as target:
         # -p names an order that does not exist: no attempt reaches a real object
         report = scan_target(target, params=(("order_number", "SO-NOPE"),))
-    [order] = [c for c in report.coverage if c.operation.path == "/api/orders/{order_number}"]
+    [order] = [
+        c
+        for c in report.coverage
+        if (c.operation.method, c.operation.path) == ("GET", "/api/orders/{order_number}")
+    ]
     assert (order.status, order.baseline_status) == ("not reached", 404)
     assert order.reason == "no real object reached (baseline 404): pass -p order_number=VALUE"

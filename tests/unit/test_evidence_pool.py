@@ -41,8 +41,10 @@ def test_levels_follow_declared_dependencies_not_code_order() -> None:
     assert level["SD202"] == level["SD207"] == 1
     assert level["SD203"] == level["SD204"] == 2
     assert level["SD205"] == level["SD215"] == level["SD216"] == 3
+    # SD208 asks the path's GET only once SD201's request for an absent object got 404
+    assert level["SD208"] == 1
     # judge-only and independent rules plan at once
-    assert level["SD208"] == level["SD209"] == level["SD402"] == level["SD101"] == 0
+    assert level["SD209"] == level["SD402"] == level["SD101"] == 0
     reordered = [AlgConfusionAccepted(), ForgedJwtAccepted(), InvalidTokenAccepted()]
     reordered += [MissingCredentialsAccepted(), UnsignedJwtAccepted(), ExpiredTokenAccepted()]
     reordered += [KeyInjectionAccepted(), TokenInQueryAccepted()]

@@ -5,13 +5,21 @@
 // (DVWS-node, crAPI): objects reached by ids that only appear in the token's claims or in
 // another object's answer, served to any signed-in user (BOLA on users, lists, orders, notes
 // and passphrases), a required query parameter read without a check, an unbounded number
-// handed to crypto, CORS reflecting any origin with credentials, and Express's development
-// error pages. VARIANT=hardened keeps every promise of openapi.yaml.
+// handed to crypto, CORS reflecting any origin with credentials, Express's development
+// error pages, a delete route that forgot its authentication middleware, no HSTS, and a
+// plain-HTTP listener that redirects every method with res.redirect's 302. VARIANT=hardened
+// keeps every promise of openapi.yaml.
 //
 // Usage: PORT=0 VARIANT=hardened node app.js   (prints "listening on PORT" once bound)
+// With TLS_CERT and TLS_KEY (PEM files) it serves HTTPS on PORT and a plain-HTTP redirector
+// on a port of its own (prints "listening on PORT HTTP_PORT"). With REQUEST_LOG, every request
+// it receives is appended there as a JSON line (scheme, method, path, authorization, status).
 "use strict";
 
 const crypto = require("node:crypto");
+const fs = require("node:fs");
+const http = require("node:http");
+const https = require("node:https");
 const cors = require("cors");
 const express = require("express");
 const jwt = require("jsonwebtoken");
@@ -29,17 +37,40 @@ const ORDERS = [
   { orderNumber: "A-100517", userId: 7, total: 8.5, status: "paid" },
   { orderNumber: "A-100733", userId: 12, total: 120.0, status: "paid" },
 ];
-const NOTES = [
+let NOTES = [
   { id: "4c1f9e2a", owner: 7, title: "Groceries", body: "eggs, flour" },
   { id: "8d3b7c61", owner: 12, title: "Gift ideas", body: "a kite" },
 ];
 const PRODUCTS = ["notebook", "mug", "laptop stand", "pencil case"];
 
+// the request log the tests read: what arrived, with which credential, answered how
+function logRequests(scheme) {
+  return (req, res, next) => {
+    if (process.env.REQUEST_LOG) {
+      res.on("finish", () => {
+        const entry = {
+          scheme,
+          method: req.method,
+          path: req.originalUrl,
+          authorization: req.get("Authorization") || null,
+          cookie: req.get("Cookie") || null,
+          status: res.statusCode,
+        };
+        fs.appendFileSync(process.env.REQUEST_LOG, JSON.stringify(entry) + "\n");
+      });
+    }
+    next();
+  };
+}
+
 const app = express();
 if (!vulnerable) app.set("env", "production");
+app.use(logRequests("https"));
 app.use(express.json());
 app.use((req, res, next) => {
   res.set("Cache-Control", "no-store");
+  // vulnerable: no helmet, so no Strict-Transport-Security either
+  if (!vulnerable) res.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
   next();
 });
 if (vulnerable) app.use(cors({ origin: true, credentials: true }));
@@ -121,6 +152,22 @@ api.get("/notes/:noteId", authenticate, (req, res) => {
   res.json({ id: note.id, title: note.title, body: note.body });
 });
 
+if (vulnerable) {
+  // vulnerable: the authenticate middleware was forgotten on this route, and the delete is a
+  // filter that answers 204 whether a note went or not: anyone may delete anyone's note
+  api.delete("/notes/:noteId", (req, res) => {
+    NOTES = NOTES.filter((n) => n.id !== req.params.noteId);
+    res.status(204).end();
+  });
+} else {
+  api.delete("/notes/:noteId", authenticate, (req, res) => {
+    const note = NOTES.find((n) => n.id === req.params.noteId);
+    if (!note || note.owner !== req.user.user_id) return res.status(404).json({ error: "not found" });
+    NOTES = NOTES.filter((n) => n !== note);
+    res.status(204).end();
+  });
+}
+
 api.get("/passphrase/:username", authenticate, (req, res) => {
   const user = USERS.find((u) => u.username === req.params.username);
   if (!user || !mine(req, user.id)) return res.status(404).json({ error: "not found" });
@@ -147,6 +194,22 @@ if (!vulnerable) {
   });
 }
 
-const server = app.listen(Number(process.env.PORT || 0), "127.0.0.1", () => {
-  console.log(`listening on ${server.address().port}`);
-});
+const port = Number(process.env.PORT || 0);
+if (process.env.TLS_CERT && process.env.TLS_KEY) {
+  const tls = { cert: fs.readFileSync(process.env.TLS_CERT), key: fs.readFileSync(process.env.TLS_KEY) };
+  const server = https.createServer(tls, app).listen(port, "127.0.0.1", () => {
+    const origin = `https://127.0.0.1:${server.address().port}`;
+    // the plain-HTTP port only sends clients to HTTPS; vulnerable: with res.redirect's default
+    // 302, which turns a POST or DELETE into a GET (or resends its body in clear); hardened: 308
+    const redirector = express();
+    redirector.use(logRequests("http"));
+    redirector.use((req, res) => res.redirect(vulnerable ? 302 : 308, origin + req.originalUrl));
+    const plain = http.createServer(redirector).listen(0, "127.0.0.1", () => {
+      console.log(`listening on ${server.address().port} ${plain.address().port}`);
+    });
+  });
+} else {
+  const server = app.listen(port, "127.0.0.1", () => {
+    console.log(`listening on ${server.address().port}`);
+  });
+}

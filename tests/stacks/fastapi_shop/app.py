@@ -4,8 +4,9 @@ Its OpenAPI document is the one FastAPI generates (``app.openapi()``); nothing i
 specdiff's demo twins. The vulnerable variant commits sins modelled on public vulnerable APIs
 (VAmPI, crAPI, DVWS): objects reachable by ids that only appear in ``/me`` or in the token
 (BOLA on objects, lists and objects without personal data), a documented model that does not
-filter the answer, an optional-auth dependency that never refuses, unchecked integers that
-overflow SQLite, parameters parsed by hand. The hardened variant keeps every promise.
+filter the answer, an optional-auth dependency that never refuses (on an upload and on a
+delete), a route whose 401 the document never mentions, unchecked integers that overflow
+SQLite, parameters parsed by hand. The hardened variant keeps every promise.
 
 Both variants run on FastAPI's defaults: 422 validation errors, ``{"detail": "Not Found"}``,
 ``OAuth2PasswordBearer``'s 401 with ``WWW-Authenticate: Bearer``.
@@ -138,9 +139,15 @@ def _database() -> sqlite3.Connection:
     return db
 
 
-def create_app(variant: Literal["vulnerable", "hardened"]) -> FastAPI:
-    """The shop API; ``variant`` picks which promises it keeps."""
+def create_app(
+    variant: Literal["vulnerable", "hardened"], log: list[dict[str, Any]] | None = None
+) -> FastAPI:
+    """The shop API; ``variant`` picks which promises it keeps. Every request it receives is
+    appended to ``log``, when given: scheme, method, path, credential and the status it got
+    (the fields of ``tests.stacks.targets.LoggedRequest``)."""
     vulnerable = variant == "vulnerable"
+    orders_by_number = dict(ORDERS)
+    documents = dict(DOCUMENTS)
     users = {u["username"]: u for u in (ALICE, BOB)}
     by_id = {u["id"]: u for u in (ALICE, BOB)}
     db = _database()
@@ -187,6 +194,17 @@ def create_app(variant: Literal["vulnerable", "hardened"]) -> FastAPI:
     async def no_store(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
         response.headers["Cache-Control"] = "no-store"
+        if log is not None:
+            log.append(
+                {
+                    "scheme": request.url.scheme,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "authorization": request.headers.get("authorization"),
+                    "cookie": request.headers.get("cookie"),
+                    "status": response.status_code,
+                }
+            )
         return response
 
     @api.get("/health")
@@ -204,7 +222,7 @@ def create_app(variant: Literal["vulnerable", "hardened"]) -> FastAPI:
     def me(user: User) -> Me:
         docs = [
             DocumentRef(slug=s, title=t)
-            for s, (t, _, owners) in DOCUMENTS.items()
+            for s, (t, _, owners) in documents.items()
             if user["id"] in owners
         ]
         return Me(id=user["id"], username=user["username"], email=user["email"], documents=docs)
@@ -242,7 +260,7 @@ def create_app(variant: Literal["vulnerable", "hardened"]) -> FastAPI:
     def orders(user: User) -> list[OrderSummary]:
         return [
             OrderSummary(number=n, total=t, status=s)
-            for n, (o, t, s, _) in ORDERS.items()
+            for n, (o, t, s, _) in orders_by_number.items()
             if o == user["id"]
         ]
 
@@ -262,7 +280,10 @@ def create_app(variant: Literal["vulnerable", "hardened"]) -> FastAPI:
         @secured.get("/orders/export", openapi_extra=export_header)
         def export(request: Request, user: User) -> dict[str, Any]:
             kind = request.headers["x-export-format"]
-            return {"format": kind, "count": sum(1 for o, *_ in ORDERS.values() if o == user["id"])}
+            return {
+                "format": kind,
+                "count": sum(1 for o, *_ in orders_by_number.values() if o == user["id"]),
+            }
 
     else:
 
@@ -272,12 +293,12 @@ def create_app(variant: Literal["vulnerable", "hardened"]) -> FastAPI:
         ) -> dict[str, Any]:
             return {
                 "format": x_export_format,
-                "count": sum(1 for o, *_ in ORDERS.values() if o == user["id"]),
+                "count": sum(1 for o, *_ in orders_by_number.values() if o == user["id"]),
             }
 
     @secured.get("/orders/{order_number}")
     def order(order_number: str, user: User) -> Order:
-        found = ORDERS.get(order_number)
+        found = orders_by_number.get(order_number)
         if found is None or (not vulnerable and found[0] != user["id"]):
             raise HTTPException(404, "Order not found")
         _owner, total, status, lines = found
@@ -288,9 +309,35 @@ def create_app(variant: Literal["vulnerable", "hardened"]) -> FastAPI:
             lines=[OrderLine(sku=s, quantity=q) for s, q in lines],
         )
 
+    if vulnerable:  # optional auth again: an anonymous caller's delete goes through
+
+        @secured.delete("/orders/{order_number}", status_code=204)
+        def cancel_order(order_number: str, user: Annotated[Any, Depends(optional_user)]) -> None:
+            found = orders_by_number.get(order_number)
+            if found is None or (user is not None and found[0] != user["id"]):
+                raise HTTPException(404, "Order not found")
+            del orders_by_number[order_number]
+
+    else:
+
+        @secured.delete("/orders/{order_number}", status_code=204)
+        def cancel_order(order_number: str, user: User) -> None:
+            found = orders_by_number.get(order_number)
+            if found is None or found[0] != user["id"]:
+                raise HTTPException(404, "Order not found")
+            del orders_by_number[order_number]
+
+    # vulnerable: on the open router, so the document never mentions the 401 it answers
+    @(api if vulnerable else secured).delete("/documents/{slug}", status_code=204)
+    def delete_document(slug: str, user: User) -> None:
+        found = documents.get(slug)
+        if found is None or user["id"] not in found[2]:
+            raise HTTPException(404, "Document not found")
+        del documents[slug]
+
     @secured.get("/documents/{slug}")
     def document(slug: str, user: User) -> Document:
-        found = DOCUMENTS.get(slug)
+        found = documents.get(slug)
         if found is None or (not vulnerable and user["id"] not in found[2]):
             raise HTTPException(404, "Document not found")
         return Document(slug=slug, title=found[0], body=found[1])
