@@ -837,7 +837,13 @@ class _Engine:
         if exchange is None:
             # the policy kept the baseline back (or would have, had its turn come): by design
             if planned_req is not None or not (op.safe or self.config.unsafe):
-                return row("skipped", f"{op.method} is not sent without --unsafe" + _refused(tally))
+                # what may change data waits for --unsafe; anonymous variants that cannot went
+                reason = (
+                    f"a valid {op.method} needs --unsafe"
+                    if tally.sent
+                    else f"{op.method} is not sent without --unsafe"
+                ) + _refused(tally)
+                return row("skipped", reason)
             if a_stopped:
                 return row("not judged", f"not judged: {self.runner.stop_note('a')}", "credentials")
             return row("not reached", "not sent: the target is unreachable", "answer")

@@ -116,8 +116,18 @@ class Group:
 
     @property
     def first(self) -> Finding:
-        """The representative instance: the most severe, then the first in report order."""
-        return self.findings[0]
+        """The representative instance: the most severe; among those, one whose evidence is a
+        2xx answer (the plain-HTTP twin serving ``GET /me`` shows the breach better than it
+        answering 404 to a made-up id); then the first in report order."""
+        top = self.findings[0].severity
+        return next(
+            (
+                f
+                for f in self.findings
+                if f.severity == top and f.evidence and 200 <= (f.evidence.status or 0) < 300
+            ),
+            self.findings[0],
+        )
 
     @property
     def rule(self) -> str:

@@ -47,8 +47,7 @@ operations is a few lines of operations, not sixty)."""
 _SNIPPET_MAX_LINES = 2
 _MESSAGE_LIMIT = 240
 _CUT_NOTE = (
-    "Evidence and curl lines ending in '… [+N chars]' are cut: -v/--verbose prints every "
-    "instance whole, as do --format json and --har FILE."
+    "Lines ending in '… [+N chars]' are cut: -v, --format json and --har FILE show them whole."
 )
 _LABEL_WIDTH = 10
 _INDENT = 2
@@ -158,7 +157,9 @@ def _summary(report: Report, groups: tuple[Group, ...], width: int) -> Iterator[
         ops = g.operations
         n = sum(1 for op in ops if op is not None)
         more = f" (+{len(g.findings) - 1})" if len(g.findings) > 1 else ""
-        example = _clip(_op_name(ops[0]), example_width - len(more)) + more
+        first = g.first  # with its key, so two groups of one rule read apart: GET /me ($.password)
+        named = _op_name(first.operation) + (f" ({first.key})" if stable_key(first.key) else "")
+        example = _clip(sanitize(named), example_width - len(more)) + more
         title = sanitize(g.first.title) + ("" if g.counted else " (suppressed)")
         table.add_row(
             Text(g.severity.value.upper(), style=_SEVERITY_STYLE[g.severity]),

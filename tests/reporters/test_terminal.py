@@ -96,11 +96,11 @@ def test_summary_table_comes_first_one_row_per_group(sample_report: Report) -> N
     assert rows == [
         "CRITICAL SD101 API answers over plain HTTP 3 GET /orders (+2)",
         "CRITICAL SD201 Secured operation answers without credentials 1 DELETE /users/{id}",
-        "CRITICAL SD303 Undocumented secret in response 1 GET /users/{id}",
+        "CRITICAL SD303 Undocumented secret in response 1 GET /users/{id} ($.password_hash\\x1b[0m)",
         "HIGH SD202 Invalid credential accepted 1 GET /orders",
-        "MEDIUM SD402 Stack trace in error response 1 GET /orders",
-        "LOW SD406 Version banner host host-wide",
-        "LOW SD503 Invalid input accepted 1 GET /orders",
+        "MEDIUM SD402 Stack trace in error response 1 GET /orders (traceback)",
+        "LOW SD406 Version banner host host-wide (server)",
+        "LOW SD503 Invalid input accepted 1 GET /orders (query.limit)",
     ]
     assert out.index("SUMMARY") < out.index("[CRITICAL]")
 
@@ -138,7 +138,7 @@ def test_cut_evidence_ends_in_a_marker() -> None:
     out = terminal.render(report)
     assert "line 0\n              line 1 … [+" in out
     assert "line 2\n" not in out
-    assert "-v/--verbose prints every instance whole" in out
+    assert "-v, --format json and --har FILE show them whole" in out
 
 
 def test_verbose_prints_every_instance_in_full(sample_report: Report) -> None:
